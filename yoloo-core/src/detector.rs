@@ -1,0 +1,568 @@
+//! The [`Detector`]: a loaded, optimised model that turns images into
+//! [`Detection`]s. One detector serves any number of threads at once.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use image::DynamicImage;
+use ndarray::{ArrayD, ArrayViewD};
+use tract_onnx::prelude::*;
+
+use crate::darknet::{self, DarknetModel};
+use crate::decode::{self, Candidate, YoloHead};
+use crate::image_io::{self, DecodeLimits};
+use crate::nms::{self, NmsConfig};
+use crate::preprocess::{self, ResizeMode, Transform};
+use crate::{Detection, Error, Labels, Result};
+
+/// Per-call detection settings; a [`Detector`] holds defaults and
+/// [`Detector::detect_with`] takes others.
+///
+/// ```
+/// use yoloo_core::detector::DetectOptions;
+/// let o = DetectOptions::default();
+/// assert_eq!((o.confidence, o.iou, o.agnostic, o.max_detections), (0.5, 0.4, false, 100));
+/// assert!(DetectOptions { confidence: 1.5, ..o.clone() }.validate().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DetectOptions {
+    /// Minimum score (objectness × class probability), in `[0, 1]`; default 0.5.
+    pub confidence: f32,
+    /// NMS IoU threshold, in `[0, 1]`; default 0.4.
+    pub iou: f32,
+    /// Class-agnostic NMS (the original app's behaviour); default per class.
+    pub agnostic: bool,
+    /// Report only these class ids (after the best class is picked); `None` = all.
+    pub classes: Option<Vec<usize>>,
+    /// At most this many detections; default 100.
+    pub max_detections: usize,
+    /// How the image is fitted to the network input; default stretch.
+    pub resize: ResizeMode,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        Self {
+            confidence: 0.5,
+            iou: 0.4,
+            agnostic: false,
+            classes: None,
+            max_detections: 100,
+            resize: ResizeMode::Stretch,
+        }
+    }
+}
+
+impl DetectOptions {
+    /// Checks ranges: thresholds in `[0, 1]`.
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.confidence) {
+            return Err(Error::InvalidParameter(format!(
+                "confidence {} is outside [0, 1]",
+                self.confidence
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.iou) {
+            return Err(Error::InvalidParameter(format!(
+                "iou {} is outside [0, 1]",
+                self.iou
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How a [`Detector`] is built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorConfig {
+    /// Network input `(width, height)`, multiples of 32; `None` = the model's own (416×416 for the COCO cfgs).
+    pub input_size: Option<(u32, u32)>,
+    /// Threads one inference may use (tract's multithreaded matmul); default: all cores.
+    pub threads: usize,
+    /// Default per-call options.
+    pub options: DetectOptions,
+    /// Limits for [`Detector::detect_bytes`].
+    pub limits: DecodeLimits,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            input_size: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            options: DetectOptions::default(),
+            limits: DecodeLimits::default(),
+        }
+    }
+}
+
+/// Time spent in each stage of one detection.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Resizing and normalising.
+    pub preprocess: Duration,
+    /// Running the network.
+    pub inference: Duration,
+    /// Decoding, NMS and mapping boxes back.
+    pub postprocess: Duration,
+}
+
+/// The result of one detection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detections {
+    /// Width of the image, in pixels.
+    pub width: u32,
+    /// Height of the image, in pixels.
+    pub height: u32,
+    /// Detections, most confident first, boxes in image pixels (clipped to the image).
+    pub detections: Vec<Detection>,
+    /// Stage timings.
+    pub timings: Timings,
+}
+
+type Plan = TypedSimplePlan;
+type State = TypedSimpleState;
+
+/// A loaded YOLO model, ready to detect.
+///
+/// `Detector` is `Send + Sync`: share one (e.g. in an `Arc`) between threads;
+/// each call uses its own inference state.
+///
+/// ```no_run
+/// use yoloo_core::Detector;
+/// let detector = Detector::builder("models/yolov3-tiny.cfg").threads(2).build()?;
+/// let image = image::open("assets/images/bus.jpg").unwrap();
+/// for d in detector.detect(&image)?.detections {
+///     println!("{} at {:?}", d, d.bbox);
+/// }
+/// # Ok::<(), yoloo_core::Error>(())
+/// ```
+pub struct Detector {
+    plan: Arc<Plan>,
+    states: Mutex<Vec<State>>,
+    heads: Vec<YoloHead>,
+    labels: Labels,
+    input: (u32, u32),
+    options: DetectOptions,
+    limits: DecodeLimits,
+    name: String,
+    threads: usize,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("name", &self.name)
+            .field("input", &self.input)
+            .field("heads", &self.heads.len())
+            .field("classes", &self.labels.len())
+            .field("threads", &self.threads)
+            .finish()
+    }
+}
+
+fn model_err(context: &str) -> impl FnOnce(TractError) -> Error + '_ {
+    move |e| Error::Model(format!("{context}: {e:#}"))
+}
+
+/// Builds a [`Detector`] from files; see [`Detector::builder`].
+#[derive(Debug, Clone)]
+pub struct DetectorBuilder {
+    model: PathBuf,
+    weights: Option<PathBuf>,
+    names: Option<PathBuf>,
+    labels: Option<Labels>,
+    config: DetectorConfig,
+}
+
+impl DetectorBuilder {
+    /// Darknet weights (default: the cfg's path with `.weights`).
+    pub fn weights(mut self, path: impl Into<PathBuf>) -> Self {
+        self.weights = Some(path.into());
+        self
+    }
+    /// Names file (default: names embedded in an ONNX export, else `coco.names` beside the model).
+    pub fn names(mut self, path: impl Into<PathBuf>) -> Self {
+        self.names = Some(path.into());
+        self
+    }
+    /// Labels given directly.
+    pub fn labels(mut self, labels: Labels) -> Self {
+        self.labels = Some(labels);
+        self
+    }
+    /// The whole configuration.
+    pub fn config(mut self, config: DetectorConfig) -> Self {
+        self.config = config;
+        self
+    }
+    /// Network input size (multiples of 32).
+    pub fn input_size(mut self, width: u32, height: u32) -> Self {
+        self.config.input_size = Some((width, height));
+        self
+    }
+    /// Threads per inference.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.config.threads = threads;
+        self
+    }
+    /// Default detection options.
+    pub fn options(mut self, options: DetectOptions) -> Self {
+        self.config.options = options;
+        self
+    }
+
+    /// Loads, converts if needed, optimises.
+    pub fn build(self) -> Result<Detector> {
+        let ext = self
+            .model
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let name = self
+            .model
+            .file_stem()
+            .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+        let explicit = match (&self.labels, &self.names) {
+            (Some(l), _) => Some(l.clone()),
+            (None, Some(p)) => Some(Labels::from_file(p)?),
+            (None, None) => None,
+        };
+        let beside = || -> Result<Option<Labels>> {
+            let p = self.model.with_file_name("coco.names");
+            if p.is_file() {
+                Labels::from_file(p).map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let mut det = match ext.as_deref() {
+            Some("onnx") => {
+                let proto = tract_onnx::onnx()
+                    .proto_model_for_path(&self.model)
+                    .map_err(|e| Error::Model(format!("{}: {e:#}", self.model.display())))?;
+                let labels = match explicit {
+                    Some(l) => Some(l),
+                    None if proto
+                        .metadata_props
+                        .iter()
+                        .any(|m| m.key == darknet::onnx::META_NAMES) =>
+                    {
+                        None
+                    }
+                    None => beside()?,
+                };
+                Detector::from_onnx_proto(proto, labels, self.config)?
+            }
+            Some("cfg") => {
+                let weights = self
+                    .weights
+                    .clone()
+                    .unwrap_or_else(|| self.model.with_extension("weights"));
+                let model = darknet::load(&self.model, &weights)?;
+                let labels = match explicit {
+                    Some(l) => Some(l),
+                    None => beside()?,
+                };
+                Detector::from_darknet(&model, labels, self.config)?
+            }
+            _ => {
+                return Err(Error::InvalidParameter(format!(
+                    "{}: expected a Darknet .cfg (with its .weights) or an .onnx file",
+                    self.model.display()
+                )));
+            }
+        };
+        det.name = name;
+        Ok(det)
+    }
+}
+
+impl Detector {
+    /// Starts building a detector from a `.cfg` (weights beside it) or `.onnx` file.
+    pub fn builder(model: impl Into<PathBuf>) -> DetectorBuilder {
+        DetectorBuilder {
+            model: model.into(),
+            weights: None,
+            names: None,
+            labels: None,
+            config: DetectorConfig::default(),
+        }
+    }
+
+    /// Loads a model file with the default configuration.
+    pub fn load(model: impl AsRef<Path>) -> Result<Self> {
+        Self::builder(model.as_ref()).build()
+    }
+
+    /// A detector for a parsed Darknet model.
+    pub fn from_darknet(
+        model: &DarknetModel,
+        labels: Option<Labels>,
+        config: DetectorConfig,
+    ) -> Result<Self> {
+        let (w, h) = config
+            .input_size
+            .unwrap_or((model.cfg.width as u32, model.cfg.height as u32));
+        check_size(w, h)?;
+        let names = labels.as_ref().map(|l| l.names().to_vec());
+        let proto = model.to_onnx(w as usize, h as usize, names.as_deref())?;
+        Self::from_onnx_proto(
+            proto,
+            labels,
+            DetectorConfig {
+                input_size: Some((w, h)),
+                ..config
+            },
+        )
+    }
+
+    /// A detector for an ONNX model whose outputs are raw YOLO heads and
+    /// whose `yoloo.heads` metadata describes them (as `convert` writes).
+    pub fn from_onnx_proto(
+        proto: tract_onnx::pb::ModelProto,
+        labels: Option<Labels>,
+        config: DetectorConfig,
+    ) -> Result<Self> {
+        config.options.validate()?;
+        let meta = |key: &str| {
+            proto
+                .metadata_props
+                .iter()
+                .find(|m| m.key == key)
+                .map(|m| m.value.clone())
+        };
+        let heads = darknet::onnx::decode_heads(&meta(darknet::onnx::META_HEADS).ok_or_else(|| {
+            Error::Model(format!(
+                "the ONNX model has no `{}` metadata describing its YOLO heads; convert it from Darknet files with yoloo's `convert`",
+                darknet::onnx::META_HEADS
+            ))
+        })?)?;
+        let classes = heads.iter().map(|h| h.num_classes).max().unwrap_or(0);
+        let labels =
+            match labels.or_else(|| meta(darknet::onnx::META_NAMES).map(|n| Labels::parse(&n))) {
+                Some(l) => l,
+                None => Labels::generic(classes),
+            };
+        let input_size = match config.input_size {
+            Some(s) => s,
+            None => declared_input(&proto).unwrap_or((416, 416)),
+        };
+        let (w, h) = input_size;
+        check_size(w, h)?;
+
+        let model = tract_onnx::onnx()
+            .model_for_proto_model(&proto)
+            .map_err(model_err("loading the ONNX graph"))?;
+        let model = model
+            .with_input_fact(0, f32::fact([1, 3, h as usize, w as usize]).into())
+            .map_err(model_err("setting the input shape"))?
+            .into_optimized()
+            .map_err(model_err("optimising"))?;
+        let threads = config.threads.clamp(1, 256);
+        let mut options = RunOptions::default();
+        if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("yoloo-mm-{i}"))
+                .build()
+                .map_err(|e| Error::Model(format!("starting {threads} inference threads: {e}")))?;
+            options.executor = Some(tract_linalg::multithread::Executor::MultiThread(Arc::new(
+                pool,
+            )));
+        }
+        let plan = model
+            .into_runnable_with_options(&options)
+            .map_err(model_err("planning"))?;
+        let outputs = plan
+            .model()
+            .output_outlets()
+            .map_err(model_err("reading outputs"))?
+            .len();
+        if outputs != heads.len() {
+            return Err(Error::Model(format!(
+                "the model has {outputs} outputs but its metadata describes {} YOLO heads",
+                heads.len()
+            )));
+        }
+        Ok(Self {
+            plan,
+            states: Mutex::new(Vec::new()),
+            heads,
+            labels,
+            input: (w, h),
+            options: config.options,
+            limits: config.limits,
+            name: "model".into(),
+            threads,
+        })
+    }
+
+    /// The model's name (file stem).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Network input `(width, height)`.
+    pub fn input_size(&self) -> (u32, u32) {
+        self.input
+    }
+    /// Class names.
+    pub fn labels(&self) -> &Labels {
+        &self.labels
+    }
+    /// The YOLO heads, in output order.
+    pub fn heads(&self) -> &[YoloHead] {
+        &self.heads
+    }
+    /// Default options.
+    pub fn options(&self) -> &DetectOptions {
+        &self.options
+    }
+    /// Threads per inference.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Detects objects with the default options.
+    pub fn detect(&self, image: &DynamicImage) -> Result<Detections> {
+        self.detect_with(image, &self.options)
+    }
+
+    /// Decodes an encoded image (any format the `image` crate reads; pixel
+    /// limit checked before decoding; EXIF orientation applied) and detects.
+    pub fn detect_bytes(&self, bytes: &[u8], options: &DetectOptions) -> Result<Detections> {
+        let image = image_io::decode_image(bytes, &self.limits)?;
+        self.detect_with(&image, options)
+    }
+
+    /// Detects each image in turn; one result per image.
+    pub fn detect_batch(&self, images: &[DynamicImage]) -> Vec<Result<Detections>> {
+        images.iter().map(|i| self.detect(i)).collect()
+    }
+
+    /// Detects objects with the given options.
+    pub fn detect_with(&self, image: &DynamicImage, options: &DetectOptions) -> Result<Detections> {
+        options.validate()?;
+        let t0 = Instant::now();
+        let (w, h) = self.input;
+        let (input, transform) = preprocess::preprocess(image, w, h, options.resize)?;
+        let t1 = Instant::now();
+        let outputs = self.run(input.into_dyn())?;
+        let t2 = Instant::now();
+        let views: Vec<ArrayViewD<'_, f32>> = outputs.iter().map(|o| o.view()).collect();
+        let detections = self.postprocess(&views, &transform, options)?;
+        let t3 = Instant::now();
+        Ok(Detections {
+            width: image.width(),
+            height: image.height(),
+            detections,
+            timings: Timings {
+                preprocess: t1 - t0,
+                inference: t2 - t1,
+                postprocess: t3 - t2,
+            },
+        })
+    }
+
+    /// Runs the network on a preprocessed `[1, 3, H, W]` tensor and returns
+    /// the raw head outputs, in head order.
+    pub fn run(&self, input: ArrayD<f32>) -> Result<Vec<ArrayD<f32>>> {
+        let expected = [1, 3, self.input.1 as usize, self.input.0 as usize];
+        if input.shape() != expected {
+            return Err(Error::InvalidParameter(format!(
+                "input shape {:?}, expected {expected:?}",
+                input.shape()
+            )));
+        }
+        let state = self.states.lock().ok().and_then(|mut s| s.pop());
+        let mut state = match state {
+            Some(s) => s,
+            None => self.plan.spawn().map_err(model_err("starting inference"))?,
+        };
+        let outputs = state
+            .run(tvec!(Tensor::from(input).into()))
+            .map_err(model_err("inference"))?;
+        if let Ok(mut pool) = self.states.lock() {
+            pool.push(state);
+        }
+        outputs
+            .into_iter()
+            .map(|o| {
+                o.into_tensor()
+                    .into_plain_array::<f32>()
+                    .map_err(model_err("reading outputs"))
+            })
+            .collect()
+    }
+
+    /// Decodes raw head outputs, runs NMS and maps boxes back to the image.
+    pub fn postprocess(
+        &self,
+        outputs: &[ArrayViewD<'_, f32>],
+        transform: &Transform,
+        options: &DetectOptions,
+    ) -> Result<Vec<Detection>> {
+        let (w, h) = self.input;
+        let mut candidates: Vec<Candidate> = Vec::new();
+        decode::decode(
+            outputs,
+            &self.heads,
+            w,
+            h,
+            options.confidence,
+            &mut candidates,
+        )?;
+        if let Some(classes) = &options.classes {
+            candidates.retain(|c| classes.contains(&c.class_id));
+        }
+        let (sw, sh) = (transform.src_width() as f32, transform.src_height() as f32);
+        for c in &mut candidates {
+            c.bbox = transform.to_source(c.bbox).clamp(sw, sh);
+        }
+        let nms_config = NmsConfig {
+            iou_threshold: options.iou,
+            agnostic: options.agnostic,
+            max_detections: options.max_detections,
+        };
+        Ok(nms::nms(&candidates, &nms_config)
+            .into_iter()
+            .map(|c| Detection {
+                class_id: c.class_id,
+                label: self.labels.name(c.class_id),
+                confidence: c.confidence,
+                bbox: c.bbox,
+            })
+            .collect())
+    }
+}
+
+fn check_size(w: u32, h: u32) -> Result<()> {
+    if w == 0 || h == 0 || !w.is_multiple_of(32) || !h.is_multiple_of(32) || w > 8192 || h > 8192 {
+        return Err(Error::InvalidParameter(format!(
+            "network input {w}×{h}: width and height must be multiples of 32 between 32 and 8192"
+        )));
+    }
+    Ok(())
+}
+
+fn declared_input(proto: &tract_onnx::pb::ModelProto) -> Option<(u32, u32)> {
+    use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto};
+    let graph = proto.graph.as_ref()?;
+    let inits: std::collections::HashSet<&str> =
+        graph.initializer.iter().map(|i| i.name.as_str()).collect();
+    let input = graph
+        .input
+        .iter()
+        .find(|i| !inits.contains(i.name.as_str()))?;
+    let Some(type_proto::Value::TensorType(t)) = input.r#type.as_ref()?.value.as_ref() else {
+        return None;
+    };
+    let dims = &t.shape.as_ref()?.dim;
+    let fixed = |i: usize| match dims.get(i)?.value {
+        Some(Value::DimValue(v)) if v > 0 => u32::try_from(v).ok(),
+        _ => None,
+    };
+    Some((fixed(3)?, fixed(2)?))
+}

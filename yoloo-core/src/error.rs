@@ -1,0 +1,86 @@
+//! The library's typed errors.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in yoloo-core.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A Darknet `.cfg` file is malformed or uses something unsupported.
+    #[error("{}", cfg_message(.section, .line, .message))]
+    Cfg {
+        /// 0-based index of the layer section (`[net]` is not counted), when known.
+        section: Option<usize>,
+        /// 1-based line number in the file, when known.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A Darknet `.weights` file does not fit the architecture.
+    #[error("weights: {message}")]
+    Weights {
+        /// What is wrong (expected and actual sizes when it is a size problem).
+        message: String,
+    },
+
+    /// An ONNX model could not be built, loaded or run.
+    #[error("model: {0}")]
+    Model(String),
+
+    /// The input image could not be decoded.
+    #[error("image decode failed: {0}")]
+    Decode(String),
+
+    /// The image is larger than the configured pixel limit.
+    #[error("image is {width}x{height} = {pixels} pixels, over the limit of {limit}")]
+    TooManyPixels {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// `width * height`.
+        pixels: u64,
+        /// The configured limit.
+        limit: u64,
+    },
+
+    /// A parameter is outside its valid range.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+
+    /// A labels (names) file problem.
+    #[error("labels: {0}")]
+    Labels(String),
+
+    /// A file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn cfg_message(section: &Option<usize>, line: &Option<usize>, message: &str) -> String {
+    match (section, line) {
+        (Some(s), Some(l)) => format!("cfg: section {s} (line {l}): {message}"),
+        (Some(s), None) => format!("cfg: section {s}: {message}"),
+        (None, Some(l)) => format!("cfg: line {l}: {message}"),
+        (None, None) => format!("cfg: {message}"),
+    }
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,48 @@
+//! # yoloo-core
+//!
+//! YOLOv3 object detection in Rust: the original Darknet `.cfg` + `.weights`
+//! files (or an ONNX export) run with [`tract-onnx`](https://docs.rs/tract-onnx),
+//! with the same boxes as OpenCV's Darknet importer.
+//!
+//! The pipeline, one module per stage:
+//!
+//! | stage | module |
+//! |---|---|
+//! | decode an encoded image safely (pixel limit, EXIF orientation) | [`image_io`] |
+//! | resize to the network input (stretch or letterbox) | [`preprocess`] |
+//! | Darknet `.cfg`/`.weights` → ONNX | `darknet` (feature `runtime`) |
+//! | run the network | `Detector` (feature `runtime`) |
+//! | decode the YOLO heads into scored boxes | [`decode`] |
+//! | non-maximum suppression | [`nms`] |
+//! | draw labelled boxes | `draw` (feature `draw`) |
+//!
+//! Features: `runtime` (tract; the [`Detector`](crate::Detector) and Darknet import),
+//! `draw` (imageproc + ab_glyph), `serde` (serialisable results). All are on by
+//! default; with `default-features = false` the crate is decoding, NMS and
+//! preprocessing only, without tract.
+#![warn(missing_docs)]
+
+pub mod bbox;
+pub mod decode;
+pub mod detection;
+pub mod error;
+pub mod image_io;
+pub mod labels;
+pub mod nms;
+pub mod preprocess;
+
+#[cfg(feature = "runtime")]
+pub mod darknet;
+#[cfg(feature = "runtime")]
+pub mod detector;
+#[cfg(feature = "draw")]
+pub mod draw;
+
+pub use bbox::BBox;
+pub use detection::Detection;
+pub use error::{Error, Result};
+pub use labels::Labels;
+pub use preprocess::ResizeMode;
+
+#[cfg(feature = "runtime")]
+pub use detector::{Detector, DetectorConfig};
