@@ -1,0 +1,195 @@
+//! Detect objects in images with a Darknet or ONNX YOLO model.
+//!
+//! ```text
+//! cargo run --release -p yoloo-core --example detect -- \
+//!     --model models/yolov3-tiny.cfg --out out/ assets/images/bus.jpg
+//! ```
+//!
+//! With `--json`, one JSON object per image per line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use serde_json::json;
+use yoloo_core::detector::{DetectOptions, Detections, DetectorConfig};
+use yoloo_core::draw::{DrawStyle, annotate};
+use yoloo_core::image_io::{DecodeLimits, open_image};
+use yoloo_core::{Detector, ResizeMode};
+
+#[derive(Parser, Debug)]
+#[command(about = "Detect objects in images with a YOLO model (Darknet .cfg/.weights or .onnx)")]
+struct Args {
+    /// Model: a Darknet .cfg (weights beside it) or an .onnx export.
+    #[arg(long)]
+    model: PathBuf,
+    /// Darknet weights [default: the cfg's path with .weights].
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Class names, one per line [default: coco.names beside the model].
+    #[arg(long)]
+    names: Option<PathBuf>,
+    /// Network input size (a multiple of 32) [default: the model's].
+    #[arg(long)]
+    size: Option<u32>,
+    /// How images are fitted to the input.
+    #[arg(long, default_value = "stretch")]
+    resize: ResizeMode,
+    /// Minimum confidence.
+    #[arg(long, default_value_t = 0.5)]
+    confidence: f32,
+    /// NMS IoU threshold.
+    #[arg(long, default_value_t = 0.4)]
+    iou: f32,
+    /// Class-agnostic NMS.
+    #[arg(long)]
+    agnostic: bool,
+    /// Threads per inference [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run each image R times and report each stage's median time.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Print one JSON object per image per line.
+    #[arg(long)]
+    json: bool,
+    /// Write annotated images into this folder.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Images to process.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<bool> {
+    let args = Args::parse();
+    let options = DetectOptions {
+        confidence: args.confidence,
+        iou: args.iou,
+        agnostic: args.agnostic,
+        resize: args.resize,
+        ..DetectOptions::default()
+    };
+    let mut config = DetectorConfig {
+        options,
+        ..DetectorConfig::default()
+    };
+    if let Some(s) = args.size {
+        config.input_size = Some((s, s));
+    }
+    if let Some(t) = args.threads {
+        config.threads = t;
+    }
+    let mut builder = Detector::builder(&args.model).config(config);
+    if let Some(w) = &args.weights {
+        builder = builder.weights(w);
+    }
+    if let Some(n) = &args.names {
+        builder = builder.names(n);
+    }
+    let detector = builder
+        .build()
+        .with_context(|| format!("loading {}", args.model.display()))?;
+    if let Some(out) = &args.out {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    }
+
+    let mut all_ok = true;
+    for path in &args.images {
+        if let Err(e) = process(&detector, &args, path) {
+            all_ok = false;
+            if args.json {
+                println!(
+                    "{}",
+                    json!({"image": path.display().to_string(), "error": format!("{e:#}")})
+                );
+            } else {
+                eprintln!("{}: {e:#}", path.display());
+            }
+        }
+    }
+    Ok(all_ok)
+}
+
+fn process(detector: &Detector, args: &Args, path: &Path) -> Result<()> {
+    let image = open_image(path, &DecodeLimits::default())?;
+    let mut runs: Vec<Detections> = Vec::with_capacity(args.repeat as usize);
+    for _ in 0..args.repeat {
+        runs.push(detector.detect(&image)?);
+    }
+    let stage = |f: fn(&Detections) -> Duration| ms(median(runs.iter().map(f).collect()));
+    let (pre, inf, post) = (
+        stage(|r| r.timings.preprocess),
+        stage(|r| r.timings.inference),
+        stage(|r| r.timings.postprocess),
+    );
+    let result = runs.pop().context("no run")?;
+
+    if args.json {
+        let detections: Vec<_> = result
+            .detections
+            .iter()
+            .map(|d| {
+                json!({"class_id": d.class_id, "label": d.label, "confidence": d.confidence,
+                       "x1": d.bbox.x1, "y1": d.bbox.y1, "x2": d.bbox.x2, "y2": d.bbox.y2})
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({"image": path.display().to_string(), "width": result.width, "height": result.height,
+                   "detections": detections,
+                   "timings_ms": {"preprocess": pre, "inference": inf, "postprocess": post}})
+        );
+    } else {
+        println!(
+            "{} ({}x{}): {} detections; preprocess {pre} ms, inference {inf} ms, postprocess {post} ms",
+            path.display(),
+            result.width,
+            result.height,
+            result.detections.len()
+        );
+        for d in &result.detections {
+            let b = d.bbox;
+            println!(
+                "  {d:<20} [{:.0}, {:.0}, {:.0}, {:.0}]",
+                b.x1, b.y1, b.x2, b.y2
+            );
+        }
+    }
+    if let Some(out) = &args.out {
+        let annotated = annotate(&image, &result.detections, &DrawStyle::default());
+        let stem = path
+            .file_stem()
+            .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+        let dest = out.join(format!("{stem}.jpg"));
+        annotated
+            .save(&dest)
+            .with_context(|| format!("writing {}", dest.display()))?;
+        if !args.json {
+            println!("  wrote {}", dest.display());
+        }
+    }
+    Ok(())
+}
