@@ -30,6 +30,7 @@ pub mod image_io;
 pub mod labels;
 pub mod nms;
 pub mod preprocess;
+pub mod resize;
 
 #[cfg(feature = "runtime")]
 pub mod darknet;

@@ -11,10 +11,8 @@
 //! * [`ResizeMode::Letterbox`] keeps the aspect ratio and pads with grey
 //!   (0.5), placing the image in the centre, like Darknet's `letterbox_image`.
 //!
-//! Resizing is bilinear with OpenCV `INTER_LINEAR` semantics (pixel centres at
-//! half-integers, a fixed 2×2 kernel, no antialiasing even when downscaling),
-//! done on 8-bit pixels by [`fast_image_resize`]
-//! (`ResizeAlg::Interpolation(FilterType::Bilinear)`), then scaled by 1/255.
+//! Resizing is bilinear on 8-bit pixels, bit-exact with OpenCV's
+//! `INTER_LINEAR` (see [`crate::resize`] for why and how), then scaled by 1/255.
 //! Darknet itself resizes with a corner-aligned bilinear filter in `f32`; the
 //! letterbox here uses the OpenCV filter too, only the geometry is Darknet's.
 //!
@@ -31,12 +29,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use fast_image_resize as fr;
 use image::DynamicImage;
 use ndarray::Array4;
 
 use crate::bbox::BBox;
 use crate::error::{Error, Result};
+use crate::resize::{ResizeScratch, resize_bilinear};
 
 /// How an image is fitted to the network input size.
 ///
@@ -379,7 +377,7 @@ fn with_thread_preprocessor<T>(f: impl FnOnce(&mut Preprocessor) -> T) -> T {
 /// }
 /// ```
 pub struct Preprocessor {
-    resizer: fr::Resizer,
+    scratch: ResizeScratch,
     /// The resized image content, in the source's pixel layout.
     resized: Vec<u8>,
 }
@@ -402,15 +400,15 @@ impl Preprocessor {
     /// A preprocessor with empty scratch buffers.
     pub fn new() -> Self {
         Self {
-            resizer: fr::Resizer::new(),
+            scratch: ResizeScratch::default(),
             resized: Vec::new(),
         }
     }
 
     /// Bytes of scratch memory currently held (resized image and the
-    /// resizer's internal buffers).
+    /// resizer's coefficient and row buffers).
     pub fn scratch_bytes(&self) -> usize {
-        self.resized.capacity() + self.resizer.size_of_internal_buffers()
+        self.resized.capacity() + self.scratch.capacity_bytes()
     }
 
     /// Same as the free function [`preprocess`].
@@ -473,21 +471,21 @@ impl Preprocessor {
             if self.resized.len() < len {
                 self.resized.resize(len, 0);
             }
-            let pt = layout.pixel_type();
-            let resize_error = |e: &dyn fmt::Display| {
-                Error::InvalidParameter(format!("cannot resize {sw}x{sh} to {cw}x{ch}: {e}"))
-            };
-            let src_view =
-                fr::images::ImageRef::new(sw, sh, &src, pt).map_err(|e| resize_error(&e))?;
-            let mut dst_view =
-                fr::images::Image::from_slice_u8(cw, ch, &mut self.resized[..len], pt)
-                    .map_err(|e| resize_error(&e))?;
-            let options = fr::ResizeOptions::new()
-                .resize_alg(fr::ResizeAlg::Interpolation(fr::FilterType::Bilinear))
-                .use_alpha(false);
-            self.resizer
-                .resize(&src_view, &mut dst_view, &options)
-                .map_err(|e| resize_error(&e))?;
+            let ok = resize_bilinear(
+                &src,
+                sw as usize,
+                sh as usize,
+                layout.channels(),
+                &mut self.resized[..len],
+                cw as usize,
+                ch as usize,
+                &mut self.scratch,
+            );
+            if !ok {
+                return Err(Error::InvalidParameter(format!(
+                    "cannot resize {sw}x{sh} to {cw}x{ch}"
+                )));
+            }
             &self.resized[..len]
         };
 
@@ -544,15 +542,6 @@ impl Layout {
             Layout::GrayAlpha => 2,
             Layout::Rgb => 3,
             Layout::Rgba => 4,
-        }
-    }
-
-    fn pixel_type(self) -> fr::PixelType {
-        match self {
-            Layout::Gray => fr::PixelType::U8,
-            Layout::GrayAlpha => fr::PixelType::U8x2,
-            Layout::Rgb => fr::PixelType::U8x3,
-            Layout::Rgba => fr::PixelType::U8x4,
         }
     }
 }
