@@ -272,7 +272,15 @@ mod tests {
         let permuted = raw.view().permuted_axes(vec![0, 3, 1, 2]);
         let standard = permuted.as_standard_layout().into_owned();
         let (mut a, mut b) = (Vec::new(), Vec::new());
-        decode(&[permuted.view()], std::slice::from_ref(&h), 64, 64, 0.3, &mut a).unwrap();
+        decode(
+            &[permuted.view()],
+            std::slice::from_ref(&h),
+            64,
+            64,
+            0.3,
+            &mut a,
+        )
+        .unwrap();
         decode(&[standard.view()], &[h], 64, 64, 0.3, &mut b).unwrap();
         assert!(!a.is_empty());
         assert_eq!(a, b);

@@ -38,7 +38,9 @@ pub struct ResizeScratch {
 impl ResizeScratch {
     /// Bytes held.
     pub fn capacity_bytes(&self) -> usize {
-        self.xofs.capacity() * 8 + self.xalpha.capacity() * 8 + (self.rows[0].capacity() + self.rows[1].capacity()) * 4
+        self.xofs.capacity() * 8
+            + self.xalpha.capacity() * 8
+            + (self.rows[0].capacity() + self.rows[1].capacity()) * 4
     }
 }
 
@@ -121,7 +123,14 @@ pub fn resize_bilinear(
                 scratch.row_src.swap(0, 1);
             } else {
                 let s = &src[r0 * src_row_len..(r0 + 1) * src_row_len];
-                horizontal(s, &scratch.xofs, &scratch.xalpha, cn, last_col, &mut scratch.rows[0]);
+                horizontal(
+                    s,
+                    &scratch.xofs,
+                    &scratch.xalpha,
+                    cn,
+                    last_col,
+                    &mut scratch.rows[0],
+                );
                 scratch.row_src[0] = r0;
             }
         }
@@ -146,7 +155,14 @@ pub fn resize_bilinear(
 }
 
 /// One source row through the horizontal pass.
-fn horizontal(s: &[u8], xofs: &[usize], xalpha: &[(i32, i32)], cn: usize, last_col: usize, row: &mut [i32]) {
+fn horizontal(
+    s: &[u8],
+    xofs: &[usize],
+    xalpha: &[(i32, i32)],
+    cn: usize,
+    last_col: usize,
+    row: &mut [i32],
+) {
     for ((&x, &(a0, a1)), out) in xofs.iter().zip(xalpha).zip(row.chunks_exact_mut(cn)) {
         let x1 = (x + cn).min(last_col);
         for (c, o) in out.iter_mut().enumerate() {
@@ -163,7 +179,16 @@ mod tests {
     fn identity_size_copies() {
         let src: Vec<u8> = (0..5 * 3 * 3).map(|i| (i * 17 % 256) as u8).collect();
         let mut out = vec![0u8; src.len()];
-        assert!(resize_bilinear(&src, 5, 3, 3, &mut out, 5, 3, &mut ResizeScratch::default()));
+        assert!(resize_bilinear(
+            &src,
+            5,
+            3,
+            3,
+            &mut out,
+            5,
+            3,
+            &mut ResizeScratch::default()
+        ));
         assert_eq!(out, src);
     }
 
@@ -172,7 +197,16 @@ mod tests {
         let src = [10u8, 20, 30, 41, 50, 60, 70, 80];
         let mut out = [0u8; 2];
         // 4×2 → 2×1: (10+20+50+60+2)/4 = 35, (30+41+70+80+2)/4 = 55
-        assert!(resize_bilinear(&src, 4, 2, 1, &mut out, 2, 1, &mut ResizeScratch::default()));
+        assert!(resize_bilinear(
+            &src,
+            4,
+            2,
+            1,
+            &mut out,
+            2,
+            1,
+            &mut ResizeScratch::default()
+        ));
         assert_eq!(out, [35, 55]);
     }
 
@@ -180,8 +214,35 @@ mod tests {
     fn bad_sizes_are_refused() {
         let mut s = ResizeScratch::default();
         assert!(!resize_bilinear(&[], 0, 0, 3, &mut [0; 3], 1, 1, &mut s));
-        assert!(!resize_bilinear(&[1, 2, 3], 2, 1, 3, &mut [0; 3], 1, 1, &mut s));
-        assert!(!resize_bilinear(&[1, 2, 3], 1, 1, 3, &mut [0; 2], 1, 1, &mut s));
-        assert!(!resize_bilinear(&[1, 2, 3], 1, 1, 3, &mut [0; 3], 0, 1, &mut s));
+        assert!(!resize_bilinear(
+            &[1, 2, 3],
+            2,
+            1,
+            3,
+            &mut [0; 3],
+            1,
+            1,
+            &mut s
+        ));
+        assert!(!resize_bilinear(
+            &[1, 2, 3],
+            1,
+            1,
+            3,
+            &mut [0; 2],
+            1,
+            1,
+            &mut s
+        ));
+        assert!(!resize_bilinear(
+            &[1, 2, 3],
+            1,
+            1,
+            3,
+            &mut [0; 3],
+            0,
+            1,
+            &mut s
+        ));
     }
 }

@@ -31,7 +31,10 @@ fn pattern(w: usize, h: usize, cn: usize) -> Vec<u8> {
 
 #[test]
 fn bit_exact_with_opencv() {
-    let text = std::fs::read_to_string(support::root().join("yoloo-core/tests/fixtures/opencv_resize.json")).unwrap();
+    let text = std::fs::read_to_string(
+        support::root().join("yoloo-core/tests/fixtures/opencv_resize.json"),
+    )
+    .unwrap();
     let fixture: Value = serde_json::from_str(&text).unwrap();
     let mut scratch = ResizeScratch::default();
     let mut checked = 0;
@@ -44,13 +47,24 @@ fn bit_exact_with_opencv() {
                 (pattern(s[0], s[1], s[2]), s[0], s[1], s[2])
             }
             photo => {
-                let img = open_image(&support::image(photo), &DecodeLimits::default()).unwrap().to_rgb8();
+                let img = open_image(&support::image(photo), &DecodeLimits::default())
+                    .unwrap()
+                    .to_rgb8();
                 let (w, h) = (img.width() as usize, img.height() as usize);
                 (img.into_raw(), w, h, 3)
             }
         };
         let mut out = vec![0u8; dw * dh * cn];
-        assert!(resize_bilinear(&src, sw, sh, cn, &mut out, dw, dh, &mut scratch));
+        assert!(resize_bilinear(
+            &src,
+            sw,
+            sh,
+            cn,
+            &mut out,
+            dw,
+            dh,
+            &mut scratch
+        ));
         assert_eq!(fnv1a64(&out), case["fnv1a64"].as_str().unwrap(), "{case}");
         checked += 1;
     }
