@@ -4,19 +4,23 @@
 //! outline in its class colour ([`class_color`]) with a caption such as
 //! `"dog 0.98"` on a filled background of the same colour, in white or black
 //! text, whichever contrasts better. The caption font is DejaVu Sans Bold,
-//! embedded in the binary (no font file is needed at run time).
+//! embedded in the binary (no font file is needed at run time). Rectangles
+//! and text are drawn with `imageproc` (its `text` feature, on `ab_glyph`).
 //!
 //! Drawing never panics: boxes with non-finite coordinates are skipped, boxes
 //! (partly) outside the image are clipped to it, reversed boxes (`x2 < x1`)
 //! collapse to a line, and captions are shifted to stay inside the image,
 //! shortened with `…` when wider than the image, and clipped when the image
-//! is smaller than one line of text.
+//! is smaller than one line of text. Images wider or taller than 2³⁰ pixels
+//! are left unchanged.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use ab_glyph::{Font, FontRef, GlyphId, OutlinedGlyph, PxScale, ScaleFont, point};
+use ab_glyph::{FontRef, PxScale};
 use image::{DynamicImage, Rgb, RgbImage};
+use imageproc::drawing::{draw_filled_rect_mut, draw_text_mut, text_size};
+use imageproc::rect::Rect;
 
 use crate::Detection;
 
@@ -36,6 +40,9 @@ const AUTO_FONT_RANGE: (f32, f32) = (12.0, 48.0);
 const FONT_SIZE_LIMITS: (f32, f32) = (1.0, 512.0);
 /// Appended to captions shortened to fit the image width.
 const ELLIPSIS: &str = "…";
+/// Images wider or taller than this are left unchanged: imageproc works in
+/// `i32` coordinates (and such an image is gigabytes per row or column).
+const MAX_SIDE: u32 = 1 << 30;
 
 /// How [`draw_detections`] draws boxes and captions.
 ///
@@ -165,7 +172,7 @@ fn text_color(bg: Rgb<u8>) -> Rgb<u8> {
 /// this function never panics.
 pub fn draw_detections(img: &mut RgbImage, detections: &[Detection], style: &DrawStyle) {
     let (width, height) = img.dimensions();
-    if width == 0 || height == 0 || detections.is_empty() {
+    if width == 0 || height == 0 || width > MAX_SIDE || height > MAX_SIDE || detections.is_empty() {
         return;
     }
     let line_width = style.resolved_line_width(width, height);
@@ -260,36 +267,29 @@ impl PixelBox {
     }
 }
 
-/// Fills the rectangle `[x0, x1) × [y0, y1)` (clipped to the image).
-fn fill_rect(img: &mut RgbImage, x0: i64, y0: i64, x1: i64, y1: i64, color: Rgb<u8>) {
-    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
-    let (x0, x1) = (x0.clamp(0, w), x1.clamp(0, w));
-    let (y0, y1) = (y0.clamp(0, h), y1.clamp(0, h));
-    if x0 >= x1 || y0 >= y1 {
+/// Fills the `w × h` rectangle with its top-left corner at `(x, y)`, clipped
+/// to the image; draws nothing when the clipped rectangle is empty (an
+/// imageproc [`Rect`] cannot be).
+fn fill(img: &mut RgbImage, x: u32, y: u32, w: u32, h: u32, color: Rgb<u8>) {
+    let (width, height) = img.dimensions();
+    let w = w.min(width.saturating_sub(x));
+    let h = h.min(height.saturating_sub(y));
+    if w == 0 || h == 0 {
         return;
     }
-    let stride = w as usize * 3;
-    let buf: &mut [u8] = img;
-    for y in y0 as usize..y1 as usize {
-        let row = &mut buf[y * stride + x0 as usize * 3..y * stride + x1 as usize * 3];
-        for px in row.chunks_exact_mut(3) {
-            px.copy_from_slice(&color.0);
-        }
-    }
+    // x < width and y < height, both <= MAX_SIDE (checked by draw_detections).
+    draw_filled_rect_mut(img, Rect::at(x as i32, y as i32).of_size(w, h), color);
 }
 
 /// The box outline, `line_width` pixels thick, drawn inward from the box edges
 /// (so it never spills outside the box).
 fn draw_outline(img: &mut RgbImage, b: &PixelBox, line_width: u32, color: Rgb<u8>) {
-    let (l, t) = (i64::from(b.left), i64::from(b.top));
-    let (r, btm) = (i64::from(b.right) + 1, i64::from(b.bottom) + 1); // exclusive
-    let lw = i64::from(line_width);
-    let inner_top = (t + lw).min(btm);
-    let inner_bottom = (btm - lw).max(inner_top);
-    fill_rect(img, l, t, r, inner_top, color); // top
-    fill_rect(img, l, inner_bottom, r, btm, color); // bottom
-    fill_rect(img, l, inner_top, (l + lw).min(r), inner_bottom, color); // left
-    fill_rect(img, (r - lw).max(l), inner_top, r, inner_bottom, color); // right
+    let (w, h) = (b.right - b.left + 1, b.bottom - b.top + 1);
+    let (lw_x, lw_y) = (line_width.min(w), line_width.min(h));
+    fill(img, b.left, b.top, w, lw_y, color); // top
+    fill(img, b.left, b.bottom + 1 - lw_y, w, lw_y, color); // bottom
+    fill(img, b.left, b.top, lw_x, h, color); // left
+    fill(img, b.right + 1 - lw_x, b.top, lw_x, h, color); // right
 }
 
 /// Where a `label_w × label_h` caption goes for box `b` on a `width × height`
@@ -308,7 +308,7 @@ fn label_origin(b: &PixelBox, label_w: u32, label_h: u32, width: u32, height: u3
 }
 
 /// `caption`, shortened with a trailing `…` if needed so that it measures at
-/// most `max_width` pixels wide (just `…` if nothing else fits).
+/// most `max_width` pixels wide by [`text_size`] (just `…` if nothing else fits).
 fn fit_caption<'a>(
     font: &FontRef<'_>,
     scale: PxScale,
@@ -316,7 +316,8 @@ fn fit_caption<'a>(
     max_width: u32,
 ) -> Cow<'a, str> {
     // No glyph with a visible advance is narrower than ~0.1 em: cut obviously
-    // overlong captions before measuring, bounding the work for huge labels.
+    // overlong captions before measuring, bounding the work for huge labels
+    // (and keeping imageproc's u32/i32 text arithmetic far from overflowing).
     let max_chars = (max_width as f32 / (scale.x * 0.1)).ceil() as usize + 1;
     let cut = caption
         .char_indices()
@@ -345,84 +346,6 @@ fn fit_caption<'a>(
     Cow::Owned(with_ellipsis(lo))
 }
 
-/// Lays out `text` on one line (glyph origins at the top-left, baseline at
-/// the font's ascent, kerning applied) and returns the line's size:
-/// `(advance width rounded up + 1, ascent − descent rounded up)`, the same
-/// measure as `imageproc::drawing::text_size`.
-///
-/// With `outline`, also calls `f` with every visible glyph in order, until `f`
-/// returns `false`. Without it no glyph is outlined (measuring is cheap).
-fn layout(
-    font: &FontRef<'_>,
-    scale: PxScale,
-    text: &str,
-    outline: bool,
-    mut f: impl FnMut(OutlinedGlyph) -> bool,
-) -> (u32, u32) {
-    if text.is_empty() {
-        return (0, 0);
-    }
-    let sf = font.as_scaled(scale);
-    let mut x = 0.0f32;
-    let mut prev: Option<GlyphId> = None;
-    let mut drawing = outline;
-    for c in text.chars() {
-        let id = sf.glyph_id(c);
-        if let Some(p) = prev {
-            x += sf.kern(p, id);
-        }
-        prev = Some(id);
-        if drawing
-            && let Some(g) =
-                sf.outline_glyph(id.with_scale_and_position(scale, point(x, sf.ascent())))
-        {
-            drawing = f(g);
-        }
-        x += sf.h_advance(id);
-    }
-    let w = x.ceil().max(0.0) as u32;
-    (w.saturating_add(1), sf.height().ceil().max(0.0) as u32)
-}
-
-/// Width and height of `text` in pixels (see [`layout`]).
-fn text_size(scale: PxScale, font: &FontRef<'_>, text: &str) -> (u32, u32) {
-    layout(font, scale, text, false, |_| true)
-}
-
-/// Draws `text` with its top-left corner at `(x, y)`, anti-aliased over the
-/// existing pixels, clipped to the image.
-fn draw_text(
-    img: &mut RgbImage,
-    color: Rgb<u8>,
-    x: i64,
-    y: i64,
-    scale: PxScale,
-    font: &FontRef<'_>,
-    text: &str,
-) {
-    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
-    layout(font, scale, text, true, |g| {
-        let bb = g.px_bounds();
-        let (gx0, gy0) = (x + bb.min.x.floor() as i64, y + bb.min.y.floor() as i64);
-        if gx0 >= w {
-            return false; // every further glyph is further right
-        }
-        g.draw(|gx, gy, coverage| {
-            let (px, py) = (gx0 + i64::from(gx), gy0 + i64::from(gy));
-            if (0..w).contains(&px) && (0..h).contains(&py) {
-                let a = coverage.clamp(0.0, 1.0);
-                let p = img.get_pixel_mut(px as u32, py as u32);
-                for (dst, &src) in p.0.iter_mut().zip(&color.0) {
-                    *dst = (f32::from(*dst) * (1.0 - a) + f32::from(src) * a)
-                        .round()
-                        .clamp(0.0, 255.0) as u8;
-                }
-            }
-        });
-        true
-    });
-}
-
 /// The caption on its filled background, placed by [`label_origin`].
 fn draw_caption(
     img: &mut RgbImage,
@@ -445,17 +368,10 @@ fn draw_caption(
         text_h.saturating_add(2 * pad),
     );
     let (x, y) = label_origin(b, label_w, label_h, width, height);
-    let (x, y) = (i64::from(x), i64::from(y));
-    fill_rect(
-        img,
-        x,
-        y,
-        x + i64::from(label_w),
-        y + i64::from(label_h),
-        bg,
-    );
-    let pad = i64::from(pad);
-    draw_text(img, text_color(bg), x + pad, y + pad, scale, font, &text);
+    fill(img, x, y, label_w, label_h, bg);
+    // x < width, y < height (<= MAX_SIDE) and pad <= 77: no overflow.
+    let (tx, ty) = ((x + pad) as i32, (y + pad) as i32);
+    draw_text_mut(img, text_color(bg), tx, ty, scale, font, &text);
 }
 
 #[cfg(test)]
