@@ -854,6 +854,48 @@ mod tests {
         }
     }
 
+    /// Stretch output pinned to OpenCV 4.14 (`cv2.resize(img, (W, H),
+    /// interpolation=cv2.INTER_LINEAR)` on [`pattern`], planes R, G, B, as u8),
+    /// by FNV-1a hash: preprocessing must stay bit-exact with OpenCV.
+    #[test]
+    fn stretch_is_bit_exact_with_opencv() {
+        fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+            bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            })
+        }
+        let cases = [
+            (
+                (97, 61, 32, 32),
+                0x50a2_c86a_7244_fb19u64,
+                [8u8, 29, 51, 72, 93, 114],
+            ),
+            ((13, 9, 64, 48), 0x5a89_58b0_e06d_ed2c, [0, 0, 0, 1, 3, 4]),
+            (
+                (640, 480, 416, 416),
+                0x7966_9dde_8053_211d,
+                [2, 13, 24, 34, 45, 56],
+            ),
+            (
+                (300, 500, 416, 416),
+                0x21fc_93a5_dca1_2243,
+                [0, 4, 9, 14, 19, 25],
+            ),
+        ];
+        for ((sw, sh, dw, dh), hash, head) in cases {
+            let (x, _) = preprocess(&rgb(sw, sh, pattern), dw, dh, ResizeMode::Stretch).unwrap();
+            // Every value is an exact k/255.
+            let levels: Vec<u8> = x.iter().map(|v| (v * 255.0).round() as u8).collect();
+            assert!(
+                x.iter()
+                    .zip(&levels)
+                    .all(|(v, &l)| *v == f32::from(l) / 255.0)
+            );
+            assert_eq!(levels[..6], head, "{sw}x{sh} -> {dw}x{dh}");
+            assert_eq!(fnv1a(levels.into_iter()), hash, "{sw}x{sh} -> {dw}x{dh}");
+        }
+    }
+
     #[test]
     fn gray_and_alpha_inputs() {
         let gray = GrayImage::from_fn(30, 20, |x, y| Luma([(x * 8 + y) as u8]));

@@ -59,9 +59,36 @@ pub struct Weights {
     pub convs: Vec<ConvParams>,
 }
 
-/// Bytes of parameters the cfg needs after the header, per convolution
-/// `(filters, in_channels, size, batch_normalize)`.
-fn conv_specs(cfg: &Cfg) -> Result<Vec<(usize, usize, usize, bool)>> {
+/// The shape of one convolution's parameters in a weights file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Output channels.
+    pub filters: usize,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Kernel size (square).
+    pub size: usize,
+    /// Whether biases are followed by batch-norm scales, means and variances.
+    pub batch_normalize: bool,
+}
+
+impl ConvShape {
+    /// f32 values this convolution takes in the file (saturating: a hostile
+    /// cfg must give a size error, not an overflow).
+    pub fn floats(&self) -> usize {
+        let kernel = self
+            .filters
+            .saturating_mul(self.in_channels)
+            .saturating_mul(self.size)
+            .saturating_mul(self.size);
+        self.filters
+            .saturating_mul(if self.batch_normalize { 4 } else { 1 })
+            .saturating_add(kernel)
+    }
+}
+
+/// Every convolution of `cfg`, in file order, with its input channels.
+pub fn conv_shapes(cfg: &Cfg) -> Result<Vec<ConvShape>> {
     let shapes = cfg.shapes(cfg.width, cfg.height)?;
     let mut specs = Vec::new();
     for (i, def) in cfg.layers.iter().enumerate() {
@@ -72,30 +99,27 @@ fn conv_specs(cfg: &Cfg) -> Result<Vec<(usize, usize, usize, bool)>> {
             ..
         } = def.layer
         {
-            let in_c = if i == 0 {
+            let in_channels = if i == 0 {
                 cfg.channels
             } else {
                 shapes[i - 1].0
             };
-            specs.push((filters, in_c, size, batch_normalize));
+            specs.push(ConvShape {
+                filters,
+                in_channels,
+                size,
+                batch_normalize,
+            });
         }
     }
     Ok(specs)
 }
 
-fn floats_of(spec: &(usize, usize, usize, bool)) -> usize {
-    let (n, c, k, bn) = *spec;
-    // Saturating: a hostile cfg must give a size error, not an overflow.
-    let kernel = n.saturating_mul(c).saturating_mul(k).saturating_mul(k);
-    n.saturating_mul(if bn { 4 } else { 1 })
-        .saturating_add(kernel)
-}
-
 /// Number of f32 values (after the header) a weights file for `cfg` holds.
 pub fn expected_floats(cfg: &Cfg) -> Result<usize> {
-    Ok(conv_specs(cfg)?
+    Ok(conv_shapes(cfg)?
         .iter()
-        .map(floats_of)
+        .map(ConvShape::floats)
         .fold(0, usize::saturating_add))
 }
 
@@ -139,8 +163,11 @@ pub fn read_header(bytes: &[u8]) -> Result<Header> {
 /// weights are not a pair).
 pub fn parse(cfg: &Cfg, bytes: &[u8]) -> Result<Weights> {
     let header = read_header(bytes)?;
-    let specs = conv_specs(cfg)?;
-    let floats: usize = specs.iter().map(floats_of).fold(0, usize::saturating_add);
+    let specs = conv_shapes(cfg)?;
+    let floats: usize = specs
+        .iter()
+        .map(ConvShape::floats)
+        .fold(0, usize::saturating_add);
     let expected = floats.saturating_mul(4).saturating_add(header.len());
     if bytes.len() != expected {
         return Err(Error::Weights {
@@ -165,7 +192,13 @@ pub fn parse(cfg: &Cfg, bytes: &[u8]) -> Result<Weights> {
     let mut take = |n: usize| -> Vec<f32> { values.by_ref().take(n).collect() };
 
     let mut convs = Vec::with_capacity(specs.len());
-    for (n, c, k, bn) in specs {
+    for ConvShape {
+        filters: n,
+        in_channels: c,
+        size: k,
+        batch_normalize: bn,
+    } in specs
+    {
         let mut bias = take(n);
         let mut weights;
         if bn {

@@ -99,9 +99,7 @@ pub fn yolov3_cfg(size: usize, classes: usize) -> String {
 /// kernels small, so activations stay finite through the whole network.
 pub fn random_weights(cfg: &yoloo_core::darknet::cfg::Cfg, seed: u64) -> Vec<u8> {
     use rand::{Rng, SeedableRng};
-    use yoloo_core::darknet::cfg::Layer;
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
-    let shapes = cfg.shapes(cfg.width, cfg.height).expect("valid cfg");
     let mut out = Vec::new();
     for v in [0i32, 2, 0] {
         out.extend_from_slice(&v.to_le_bytes());
@@ -112,35 +110,29 @@ pub fn random_weights(cfg: &yoloo_core::darknet::cfg::Cfg, seed: u64) -> Vec<u8>
             out.extend_from_slice(&rng.random_range(lo..hi).to_le_bytes());
         }
     };
-    for (i, def) in cfg.layers.iter().enumerate() {
-        if let Layer::Convolutional {
+    let convs = yoloo_core::darknet::weights::conv_shapes(cfg).expect("valid cfg");
+    for conv in convs {
+        let yoloo_core::darknet::weights::ConvShape {
             filters,
+            in_channels: in_c,
             size,
             batch_normalize,
-            ..
-        } = def.layer
-        {
-            let in_c = if i == 0 {
-                cfg.channels
-            } else {
-                shapes[i - 1].0
-            };
-            let fan_in = (in_c * size * size) as f32;
-            push(&mut out, filters, -0.1, 0.1, &mut rng); // biases
-            if batch_normalize {
-                push(&mut out, filters, 0.8, 1.2, &mut rng); // scales
-                push(&mut out, filters, -0.1, 0.1, &mut rng); // rolling mean
-                push(&mut out, filters, 0.5, 1.5, &mut rng); // rolling variance
-            }
-            let bound = (3.0 / fan_in).sqrt();
-            push(
-                &mut out,
-                filters * in_c * size * size,
-                -bound,
-                bound,
-                &mut rng,
-            );
+        } = conv;
+        let fan_in = (in_c * size * size) as f32;
+        push(&mut out, filters, -0.1, 0.1, &mut rng); // biases
+        if batch_normalize {
+            push(&mut out, filters, 0.8, 1.2, &mut rng); // scales
+            push(&mut out, filters, -0.1, 0.1, &mut rng); // rolling mean
+            push(&mut out, filters, 0.5, 1.5, &mut rng); // rolling variance
         }
+        let bound = (3.0 / fan_in).sqrt();
+        push(
+            &mut out,
+            filters * in_c * size * size,
+            -bound,
+            bound,
+            &mut rng,
+        );
     }
     out
 }
