@@ -53,8 +53,8 @@ pub enum Error {
     #[error("labels: {0}")]
     Labels(String),
 
-    /// A file could not be read or written.
-    #[error("{}: {source}", .path.display())]
+    /// A file could not be read or written (the cause is the error's `source()`).
+    #[error("cannot access {}", .path.display())]
     Io {
         /// The file concerned.
         path: PathBuf,
