@@ -190,8 +190,16 @@ fn horizontal_cn<const CN: usize>(
 ) {
     for ((&x, &(a0, a1)), out) in xofs.iter().zip(xalpha).zip(row.chunks_exact_mut(CN)) {
         let x1 = (x + CN).min(last_col);
+        // Fixed-size views: no bounds check per channel. The offsets come from
+        // `coefficients`, always inside the row, so the `else` never runs.
+        let (Ok(p0), Ok(p1)) = (
+            <&[u8; CN]>::try_from(&s[x..x + CN]),
+            <&[u8; CN]>::try_from(&s[x1..x1 + CN]),
+        ) else {
+            continue;
+        };
         for c in 0..CN {
-            out[c] = i32::from(s[x + c]) * a0 + i32::from(s[x1 + c]) * a1;
+            out[c] = i32::from(p0[c]) * a0 + i32::from(p1[c]) * a1;
         }
     }
 }
