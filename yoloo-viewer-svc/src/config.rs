@@ -1,0 +1,157 @@
+//! Configuration: command-line flags, each with an environment variable.
+//!
+//! The `YOLOO_*` names are shared with `yoloo-detector-svc`; `DETECTOR_SVC_URL`,
+//! `REDIS_URL` and the `CLOUDINARY_*` names are the original PHP viewer's.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything the service can be told.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "yoloo-viewer-svc",
+    version,
+    about = "Upload photos, detect objects, browse the results"
+)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed first).
+    #[arg(long, env = "YOLOO_LISTEN", default_value = "0.0.0.0:8000")]
+    pub listen: SocketAddr,
+
+    /// Directory for the embedded record database and stored images.
+    #[arg(long, env = "YOLOO_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Model for in-process detection: a Darknet `.cfg` (with `.weights` beside it) or an `.onnx`.
+    #[arg(long, env = "YOLOO_MODEL", default_value = "models/yolov3-tiny.cfg")]
+    pub model: PathBuf,
+
+    /// Darknet weights (default: the `.cfg` path with `.weights`).
+    #[arg(long, env = "YOLOO_WEIGHTS")]
+    pub weights: Option<PathBuf>,
+
+    /// Class names file (default: `coco.names` beside the model).
+    #[arg(long, env = "YOLOO_NAMES")]
+    pub names: Option<PathBuf>,
+
+    /// Threads per in-process inference (default: all cores).
+    #[arg(long, env = "YOLOO_THREADS")]
+    pub threads: Option<usize>,
+
+    /// Largest accepted image file, in bytes (a request may carry several).
+    #[arg(long, env = "YOLOO_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Largest accepted image, in pixels (checked from the header before decoding).
+    #[arg(long, env = "YOLOO_MAX_PIXELS", default_value_t = 40_000_000)]
+    pub max_pixels: u64,
+
+    /// Files accepted in one upload.
+    #[arg(long, env = "YOLOO_MAX_FILES", default_value_t = 10)]
+    pub max_files: usize,
+
+    /// `pretty` or `json` (filter with `RUST_LOG`).
+    #[arg(long, env = "YOLOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+
+    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "YOLOO_SHUTDOWN_GRACE", default_value_t = 20)]
+    pub shutdown_grace: u64,
+
+    /// Images per gallery page.
+    #[arg(long, env = "YOLOO_PAGE_SIZE", default_value_t = 12)]
+    pub page_size: usize,
+
+    /// Detection threshold.
+    #[arg(long, env = "YOLOO_CONFIDENCE", default_value_t = 0.5)]
+    pub confidence: f32,
+
+    /// NMS IoU threshold.
+    #[arg(long, env = "YOLOO_IOU", default_value_t = 0.4)]
+    pub iou: f32,
+
+    /// Base URL of `yoloo-detector-svc`; unset = detect in-process.
+    #[arg(long, env = "DETECTOR_SVC_URL")]
+    pub detector_url: Option<String>,
+
+    /// Seconds one remote detection may take.
+    #[arg(long, env = "YOLOO_DETECTOR_TIMEOUT", default_value_t = 30)]
+    pub detector_timeout: u64,
+
+    /// Redis for records (`redis://host:6379/0`); unset = embedded database under the data dir.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key.
+    #[arg(long, env = "YOLOO_REDIS_PREFIX", default_value = "yoloo:")]
+    pub redis_prefix: String,
+
+    /// Object storage for images: `s3://bucket/prefix`, `gs://…`, `az://…`, `file:///…`, `memory://`.
+    /// Unset = files under `<data dir>/media`.
+    #[arg(long, env = "STORAGE_URL")]
+    pub storage_url: Option<String>,
+
+    /// Cloudinary as the image store: `cloudinary://key:secret@cloud`.
+    #[arg(long, env = "CLOUDINARY_URL")]
+    pub cloudinary_url: Option<String>,
+
+    /// Cloudinary cloud name (with the API key and secret, instead of `CLOUDINARY_URL`).
+    #[arg(long, env = "CLOUDINARY_CLOUD_NAME")]
+    pub cloudinary_cloud_name: Option<String>,
+
+    /// Cloudinary API key.
+    #[arg(long, env = "CLOUDINARY_API_KEY")]
+    pub cloudinary_api_key: Option<String>,
+
+    /// Cloudinary API secret.
+    #[arg(long, env = "CLOUDINARY_API_SECRET", hide_env_values = true)]
+    pub cloudinary_api_secret: Option<String>,
+
+    /// Cloudinary API base URL.
+    #[arg(
+        long,
+        env = "CLOUDINARY_API_BASE",
+        default_value = "https://api.cloudinary.com"
+    )]
+    pub cloudinary_api_base: String,
+
+    /// Cloudinary folder for uploads.
+    #[arg(long, env = "CLOUDINARY_FOLDER", default_value = "yoloo")]
+    pub cloudinary_folder: String,
+}
+
+impl Config {
+    /// Parses flags and environment; for tests, `Config::parse_from(["x", "--flag", …])`.
+    pub fn from_env() -> Self {
+        Self::parse()
+    }
+
+    /// Treats empty environment values (`REDIS_URL=`) as unset.
+    pub fn normalized(mut self) -> Self {
+        for v in [
+            &mut self.detector_url,
+            &mut self.redis_url,
+            &mut self.storage_url,
+            &mut self.cloudinary_url,
+            &mut self.cloudinary_cloud_name,
+            &mut self.cloudinary_api_key,
+            &mut self.cloudinary_api_secret,
+        ] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                *v = None;
+            }
+        }
+        self
+    }
+}

@@ -1,0 +1,363 @@
+//! The upload flow: validate → store the original → detect → draw → store
+//! the annotated image and thumbnail → write the record. A record is written
+//! last; when that (or a store step) fails, every image stored for it is
+//! deleted again, so nothing is reported or kept that is not recorded.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use axum::http::StatusCode;
+use bytes::Bytes;
+use image::{DynamicImage, ImageFormat};
+use yoloo_core::draw::{DrawStyle, annotate};
+use yoloo_core::image_io::{DecodeLimits, decode_image, peek_dimensions};
+use yoloo_core::{BBox, Detection};
+
+use crate::detect::Outcome;
+use crate::error::{AppError, BlobError, DetectError};
+use crate::state::AppState;
+use crate::store::blobs::{ext_for_mime, key_for};
+use crate::store::{BlobKind, Record, Status};
+
+/// Longest side of a gallery thumbnail.
+pub const THUMB_SIZE: u32 = 480;
+
+/// One file from a form.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The name the browser sent (display only).
+    pub filename: String,
+    /// The content.
+    pub bytes: Bytes,
+}
+
+/// An upload that passed every check.
+pub struct Validated {
+    /// Display name.
+    pub filename: String,
+    /// Encoded bytes.
+    pub bytes: Bytes,
+    /// Sniffed type.
+    pub mime: &'static str,
+    /// Decoded, upright.
+    pub image: Arc<DynamicImage>,
+    /// Time spent decoding.
+    pub decode_ms: f64,
+}
+
+/// RFC 3339 of a time (UTC, whole milliseconds).
+pub fn rfc3339(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    let t = t
+        .replace_nanosecond(t.millisecond() as u32 * 1_000_000)
+        .unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+}
+
+fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let s: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    if s.trim().is_empty() {
+        "image".into()
+    } else {
+        s
+    }
+}
+
+/// The sniffed MIME type of an accepted format.
+fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    Some(match image::guess_format(bytes).ok()? {
+        ImageFormat::Jpeg => "image/jpeg",
+        ImageFormat::Png => "image/png",
+        ImageFormat::Gif => "image/gif",
+        ImageFormat::Bmp => "image/bmp",
+        ImageFormat::WebP => "image/webp",
+        ImageFormat::Tiff => "image/tiff",
+        _ => return None,
+    })
+}
+
+/// Checks an upload: not empty, under the size limit, a supported type by
+/// content (not by name), under the pixel limit (from the header), decodable.
+pub async fn validate(state: &AppState, upload: Upload) -> Result<Validated, AppError> {
+    let name = clean_filename(&upload.filename);
+    let max = state.config.max_body_bytes;
+    if upload.bytes.is_empty() {
+        return Err(AppError::client(
+            StatusCode::BAD_REQUEST,
+            "empty_file",
+            format!("{name} is empty (0 bytes)."),
+        ));
+    }
+    if upload.bytes.len() > max {
+        return Err(AppError::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "{name} is {} bytes; the limit is {max} bytes.",
+                upload.bytes.len()
+            ),
+        ));
+    }
+    let Some(mime) = sniff(&upload.bytes) else {
+        return Err(AppError::client(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            format!("{name} is not a JPEG, PNG, GIF, BMP, WebP or TIFF image."),
+        ));
+    };
+    let limits = DecodeLimits {
+        max_pixels: state.config.max_pixels,
+        ..DecodeLimits::default()
+    };
+    let (w, h) = peek_dimensions(&upload.bytes).map_err(|e| {
+        AppError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "undecodable",
+            format!("{name} cannot be read: {e}."),
+        )
+    })?;
+    if u64::from(w) * u64::from(h) > limits.max_pixels {
+        return Err(AppError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "too_many_pixels",
+            format!(
+                "{name} is {w}×{h} pixels; the limit is {} pixels.",
+                limits.max_pixels
+            ),
+        ));
+    }
+    let bytes = upload.bytes.clone();
+    let start = Instant::now();
+    let image = tokio::task::spawn_blocking(move || decode_image(&bytes, &limits))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            yoloo_core::Error::TooManyPixels { .. } => AppError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "too_many_pixels",
+                format!("{name}: {e}."),
+            ),
+            e => AppError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "undecodable",
+                format!("{name} cannot be decoded: {e}."),
+            ),
+        })?;
+    Ok(Validated {
+        filename: name,
+        bytes: upload.bytes,
+        mime,
+        image: Arc::new(image),
+        decode_ms: start.elapsed().as_secs_f64() * 1000.0,
+    })
+}
+
+/// Why detecting-and-annotating stopped.
+enum Stage {
+    /// Detection failed: keep the original, record `failed`.
+    Detect(DetectError),
+    /// Storing or drawing failed: nothing is recorded.
+    Store(AppError),
+}
+
+/// Annotated JPEG and thumbnail JPEG.
+fn render(
+    image: &DynamicImage,
+    outcome: &Outcome,
+) -> Result<(Vec<u8>, Vec<u8>), image::ImageError> {
+    let dets: Vec<Detection> = outcome
+        .detections
+        .iter()
+        .map(|d| Detection {
+            class_id: d.class_id,
+            label: d.label.clone(),
+            confidence: d.confidence,
+            bbox: BBox::new(d.x1, d.y1, d.x2, d.y2),
+        })
+        .collect();
+    let annotated = DynamicImage::ImageRgb8(annotate(image, &dets, &DrawStyle::default()));
+    let mut big = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut big), 88)
+        .encode_image(&annotated)?;
+    let thumb = annotated.thumbnail(THUMB_SIZE, THUMB_SIZE);
+    let mut small = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut small), 80)
+        .encode_image(&thumb)?;
+    Ok((big, small))
+}
+
+/// Detects, draws, stores the two derived images (their keys pushed to `stored`).
+async fn detect_and_store(
+    state: &AppState,
+    record: &mut Record,
+    image: Arc<DynamicImage>,
+    bytes: Bytes,
+    stored: &mut Vec<String>,
+) -> Result<(), Stage> {
+    let mut outcome = state
+        .detector
+        .detect(image.clone(), bytes, &record.content_type)
+        .await
+        .map_err(Stage::Detect)?;
+    let start = Instant::now();
+    let o = outcome.clone();
+    let (big, small) = tokio::task::spawn_blocking(move || render(&image, &o))
+        .await
+        .map_err(|e| Stage::Store(AppError::Internal(e.to_string())))?
+        .map_err(|e| {
+            Stage::Store(AppError::Internal(format!(
+                "encoding the annotated image: {e}"
+            )))
+        })?;
+    outcome.timings.annotate = start.elapsed().as_secs_f64() * 1000.0;
+    let akey = key_for(&record.id, BlobKind::Annotated, "jpg");
+    let annotated_url = put(state, &akey, big.into(), stored).await?;
+    let tkey = key_for(&record.id, BlobKind::Thumbnail, "jpg");
+    let thumbnail_url = put(state, &tkey, small.into(), stored).await?;
+    let mut counts = BTreeMap::new();
+    for d in &outcome.detections {
+        *counts.entry(d.label.clone()).or_insert(0u32) += 1;
+    }
+    let decode = record.timings_ms.as_ref().map_or(0.0, |t| t.decode);
+    record.status = Status::Done;
+    record.error = None;
+    record.model = Some(outcome.model);
+    record.counts = counts;
+    record.detections = outcome.detections;
+    record.timings_ms = Some(crate::store::TimingsMs {
+        decode,
+        ..outcome.timings
+    });
+    record.annotated_url = Some(annotated_url);
+    record.thumbnail_url = Some(thumbnail_url);
+    Ok(())
+}
+
+async fn put(
+    state: &AppState,
+    key: &str,
+    bytes: Bytes,
+    stored: &mut Vec<String>,
+) -> Result<String, Stage> {
+    match state.blobs.put(key, bytes, "image/jpeg").await {
+        Ok(url) => {
+            stored.push(key.to_owned());
+            Ok(url)
+        }
+        Err(e) => Err(Stage::Store(e.into())),
+    }
+}
+
+/// Stores, detects and records one validated upload. `Ok` means recorded
+/// (status `done`, or `failed` with the original kept for a retry).
+pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> {
+    let ulid = ulid::Ulid::generate();
+    let id = ulid.to_string();
+    let now = rfc3339(ulid.datetime());
+    let original_key = key_for(&id, BlobKind::Original, ext_for_mime(v.mime));
+    let original_url = state
+        .blobs
+        .put(&original_key, v.bytes.clone(), v.mime)
+        .await?;
+    let mut stored = vec![original_key.clone()];
+    let mut record = Record {
+        id,
+        created_at: now.clone(),
+        updated_at: now,
+        status: Status::Failed,
+        error: None,
+        filename: v.filename,
+        content_type: v.mime.to_owned(),
+        bytes: v.bytes.len() as u64,
+        width: v.image.width(),
+        height: v.image.height(),
+        model: None,
+        counts: BTreeMap::new(),
+        detections: Vec::new(),
+        timings_ms: Some(crate::store::TimingsMs {
+            decode: v.decode_ms,
+            ..Default::default()
+        }),
+        original_key,
+        original_url,
+        annotated_url: None,
+        thumbnail_url: None,
+    };
+    match detect_and_store(state, &mut record, v.image, v.bytes, &mut stored).await {
+        Ok(()) => {}
+        Err(Stage::Detect(e)) => {
+            tracing::warn!(id = %record.id, error = %e, "detection failed; recording the upload as failed");
+            record.status = Status::Failed;
+            record.error = Some(e.to_string());
+        }
+        Err(Stage::Store(e)) => {
+            state.blobs.delete_all(&stored).await;
+            return Err(e);
+        }
+    }
+    if let Err(e) = state.records.put(&record).await {
+        state.blobs.delete_all(&stored).await;
+        return Err(e.into());
+    }
+    metrics::counter!("viewer_uploads_total", "status" => record.status.as_str()).increment(1);
+    tracing::info!(id = %record.id, status = record.status.as_str(), objects = record.detections.len(), "recorded");
+    Ok(record)
+}
+
+/// Detects again on a record's stored original. `Ok` carries the updated
+/// record (`done`, or still `failed` with the new error).
+pub async fn retry(state: &AppState, id: &str) -> Result<Record, AppError> {
+    let Some(mut record) = state.records.get(id).await? else {
+        return Err(AppError::NotFound(id.to_owned()));
+    };
+    if record.status == Status::Done {
+        return Ok(record);
+    }
+    let bytes = state
+        .blobs
+        .fetch(&record.original_key, &record.original_url, &state.http)
+        .await?;
+    let limits = DecodeLimits {
+        max_pixels: state.config.max_pixels,
+        ..DecodeLimits::default()
+    };
+    let b = bytes.clone();
+    let start = Instant::now();
+    let image = tokio::task::spawn_blocking(move || decode_image(&b, &limits))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("the stored original no longer decodes: {e}")))?;
+    record.timings_ms = Some(crate::store::TimingsMs {
+        decode: start.elapsed().as_secs_f64() * 1000.0,
+        ..Default::default()
+    });
+    let mut stored = Vec::new();
+    match detect_and_store(state, &mut record, Arc::new(image), bytes, &mut stored).await {
+        Ok(()) => {}
+        Err(Stage::Detect(e)) => {
+            record.error = Some(e.to_string());
+        }
+        Err(Stage::Store(e)) => {
+            state.blobs.delete_all(&stored).await;
+            return Err(e);
+        }
+    }
+    record.updated_at = rfc3339(SystemTime::now());
+    if let Err(e) = state.records.put(&record).await {
+        state.blobs.delete_all(&stored).await;
+        return Err(e.into());
+    }
+    metrics::counter!("viewer_retries_total", "status" => record.status.as_str()).increment(1);
+    Ok(record)
+}
+
+/// Maps a blob error for callers that only have `AppError`.
+impl From<BlobError> for Stage {
+    fn from(e: BlobError) -> Self {
+        Stage::Store(e.into())
+    }
+}

@@ -1,0 +1,308 @@
+//! Server-rendered pages (askama; every value is HTML-escaped).
+
+use std::time::SystemTime;
+
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::error::{AppError, PageError};
+use crate::process;
+use crate::routes::api::{check_cursor, read_uploads};
+use crate::state::SharedState;
+use crate::store::{Record, Status, valid_id};
+
+/// A flash message: fixed texts chosen by a code in the query string (no
+/// user text is ever reflected).
+pub struct Flash {
+    /// `success`, `warning`, `error`.
+    pub kind: &'static str,
+    /// The text.
+    pub text: String,
+}
+
+fn flash(code: Option<&str>, n: Option<u32>) -> Option<Flash> {
+    let n = n.unwrap_or(1);
+    Some(match code? {
+        "processed" => Flash {
+            kind: "success",
+            text: "Image processed.".into(),
+        },
+        "processed_many" => Flash {
+            kind: "success",
+            text: format!("{n} images processed."),
+        },
+        "some_failed" => Flash {
+            kind: "error",
+            text: format!(
+                "{n} images uploaded; processing failed for some of them (their originals are kept — open one to retry)."
+            ),
+        },
+        "no_image" => Flash {
+            kind: "warning",
+            text: "No image uploaded: choose a file first.".into(),
+        },
+        "failed" => Flash {
+            kind: "error",
+            text: "Processing failed. The original is kept; you can retry.".into(),
+        },
+        "retried" => Flash {
+            kind: "success",
+            text: "Retry succeeded: image processed.".into(),
+        },
+        _ => return None,
+    })
+}
+
+/// `?flash=&n=&cursor=`.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    flash: Option<String>,
+    n: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// A gallery card.
+pub struct Card {
+    id: String,
+    thumb: Option<String>,
+    counts: String,
+    failed: bool,
+    filename: String,
+    iso: String,
+    ago: String,
+}
+
+/// How long ago, in words.
+pub fn ago(rfc3339: &str, now: SystemTime) -> String {
+    let Ok(t) =
+        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+    else {
+        return rfc3339.to_owned();
+    };
+    let secs = (time::OffsetDateTime::from(now) - t).whole_seconds();
+    match secs {
+        i64::MIN..=44 => "just now".into(),
+        45..=5399 => format!("{} min ago", ((secs + 30) / 60).max(1)),
+        5400..=129_599 => format!("{} h ago", (secs + 1800) / 3600),
+        129_600..=2_591_999 => format!("{} days ago", (secs + 43_200) / 86_400),
+        _ => rfc3339.get(..10).unwrap_or(rfc3339).to_owned(),
+    }
+}
+
+fn card(r: &Record, now: SystemTime) -> Card {
+    Card {
+        id: r.id.clone(),
+        thumb: r.thumbnail_url.clone(),
+        counts: if r.status == Status::Failed {
+            "processing failed".into()
+        } else if r.counts.is_empty() {
+            "nothing detected".into()
+        } else {
+            r.counts_text()
+        },
+        failed: r.status == Status::Failed,
+        filename: r.filename.clone(),
+        iso: r.created_at.clone(),
+        ago: ago(&r.created_at, now),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage {
+    flash: Option<Flash>,
+    cards: Vec<Card>,
+    next_cursor: Option<String>,
+    first_page: bool,
+    max_mb: String,
+    max_files: usize,
+}
+
+/// A detection row.
+struct Row {
+    label: String,
+    confidence: String,
+    bbox: String,
+}
+
+#[derive(Template)]
+#[template(path = "detail.html")]
+struct DetailPage {
+    flash: Option<Flash>,
+    r: Record,
+    failed: bool,
+    counts: Vec<(String, u32)>,
+    rows: Vec<Row>,
+    timings: Vec<(&'static str, String)>,
+    ago: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    reason: &'a str,
+    code: &'a str,
+    message: &'a str,
+}
+
+fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    match body {
+        Ok(s) => (status, Html(s)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+/// An HTML error page.
+pub fn error_page(status: StatusCode, code: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        reason: status.canonical_reason().unwrap_or("Error"),
+        code,
+        message,
+    };
+    html(status, page.render())
+}
+
+/// Unknown paths.
+pub async fn not_found() -> Response {
+    error_page(StatusCode::NOT_FOUND, "not_found", "There is no page here.")
+}
+
+/// `/`: upload form and gallery.
+pub async fn index(
+    State(state): State<SharedState>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let cursor = check_cursor(q.cursor.as_deref())?;
+    let page = state.records.list(cursor, state.config.page_size).await?;
+    let now = SystemTime::now();
+    let body = IndexPage {
+        flash: flash(q.flash.as_deref(), q.n),
+        cards: page.records.iter().map(|r| card(r, now)).collect(),
+        next_cursor: page.next_cursor,
+        first_page: cursor.is_none(),
+        max_mb: format!(
+            "{:.0}",
+            state.config.max_body_bytes as f64 / (1024.0 * 1024.0)
+        ),
+        max_files: state.config.max_files,
+    }
+    .render();
+    Ok(html(StatusCode::OK, body))
+}
+
+/// `POST /upload`: one or more `input_image` files → 303 to the detail page
+/// (one file) or the gallery (several).
+pub async fn upload(
+    State(state): State<SharedState>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    let uploads = read_uploads(&state, multipart).await?;
+    if uploads.is_empty() {
+        return Ok(Redirect::to("/?flash=no_image").into_response());
+    }
+    // Check every file before storing any: a bad file refuses the whole upload.
+    let mut valid = Vec::with_capacity(uploads.len());
+    for u in uploads {
+        valid.push(process::validate(&state, u).await?);
+    }
+    let n = valid.len();
+    let mut records = Vec::with_capacity(n);
+    for v in valid {
+        records.push(process::ingest(&state, v).await?);
+    }
+    let any_failed = records.iter().any(|r| r.status == Status::Failed);
+    let to = match records.as_slice() {
+        [r] => format!(
+            "/images/{}?flash={}",
+            r.id,
+            if any_failed { "failed" } else { "processed" }
+        ),
+        _ => format!(
+            "/?flash={}&n={n}",
+            if any_failed {
+                "some_failed"
+            } else {
+                "processed_many"
+            }
+        ),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// `/images/{id}`.
+pub async fn detail(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    if !valid_id(&id) {
+        return Err(AppError::NotFound(id).into());
+    }
+    let Some(r) = state.records.get(&id).await? else {
+        return Err(AppError::NotFound(id).into());
+    };
+    let rows = r
+        .detections
+        .iter()
+        .map(|d| Row {
+            label: d.label.clone(),
+            confidence: format!("{:.2}", d.confidence),
+            bbox: format!("{:.0}, {:.0} → {:.0}, {:.0}", d.x1, d.y1, d.x2, d.y2),
+        })
+        .collect();
+    let timings = r
+        .timings_ms
+        .as_ref()
+        .map(|t| {
+            vec![
+                ("decode", format!("{:.1} ms", t.decode)),
+                ("preprocess", format!("{:.1} ms", t.preprocess)),
+                ("inference", format!("{:.1} ms", t.inference)),
+                ("postprocess", format!("{:.1} ms", t.postprocess)),
+                ("drawing", format!("{:.1} ms", t.annotate)),
+                ("detection total", format!("{:.1} ms", t.total)),
+            ]
+        })
+        .unwrap_or_default();
+    let page = DetailPage {
+        flash: flash(q.flash.as_deref(), q.n),
+        failed: r.status == Status::Failed,
+        counts: r.counts_sorted(),
+        rows,
+        timings,
+        ago: ago(&r.created_at, SystemTime::now()),
+        r,
+    };
+    Ok(html(StatusCode::OK, page.render()).into_response())
+}
+
+/// `POST /images/{id}/retry` → 303 back to the detail page.
+pub async fn retry(
+    State(state): State<SharedState>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    if !valid_id(&id) {
+        return Err(AppError::NotFound(id).into());
+    }
+    let r = process::retry(&state, &id).await?;
+    let flash = if r.status == Status::Done {
+        "retried"
+    } else {
+        "failed"
+    };
+    let mut resp = Redirect::to(&format!("/images/{id}?flash={flash}")).into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}

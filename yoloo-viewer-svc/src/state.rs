@@ -1,0 +1,182 @@
+//! What every request shares, and how it is built from the configuration.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use yoloo_core::Detector;
+use yoloo_core::detector::DetectOptions;
+
+use crate::cloudinary::{Cloudinary, CloudinaryConfig};
+use crate::config::Config;
+use crate::detect::{Backend, RemoteDetector};
+use crate::error::{BlobError, RecordError};
+use crate::store::Records;
+use crate::store::blobs::Blobs;
+use crate::store::records_redb::RedbRecords;
+use crate::store::records_redis::RedisRecords;
+
+/// Why the service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The model did not load.
+    #[error("loading the model {path}: {source}")]
+    Model {
+        /// `YOLOO_MODEL`.
+        path: String,
+        /// Why.
+        #[source]
+        source: yoloo_core::Error,
+    },
+    /// The record store.
+    #[error(transparent)]
+    Records(#[from] RecordError),
+    /// The image store.
+    #[error(transparent)]
+    Blobs(#[from] BlobError),
+    /// The HTTP client.
+    #[error("building the HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    /// Inconsistent settings.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Shared by all requests.
+pub struct AppState {
+    /// The configuration.
+    pub config: Config,
+    /// Records.
+    pub records: Records,
+    /// Images.
+    pub blobs: Blobs,
+    /// Detection.
+    pub detector: Backend,
+    /// For fetching stored images back (Cloudinary) .
+    pub http: reqwest::Client,
+    /// Prometheus rendering.
+    pub metrics: PrometheusHandle,
+    /// False once shutdown began.
+    pub ready: AtomicBool,
+    /// The Content-Security-Policy header value.
+    pub csp: String,
+}
+
+/// `Arc<AppState>`.
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    /// Builds stores, detector and clients from the configuration.
+    pub async fn build(config: Config, metrics: PrometheusHandle) -> Result<Self, StartupError> {
+        let config = config.normalized();
+        let http = crate::http_client(Duration::from_secs(30))?;
+
+        let records = match &config.redis_url {
+            Some(url) => Records::Redis(RedisRecords::connect(url, &config.redis_prefix)?),
+            None => Records::Redb(RedbRecords::open(&config.data_dir.join("records.redb"))?),
+        };
+
+        let cloudinary = match (
+            &config.cloudinary_url,
+            &config.cloudinary_cloud_name,
+            &config.cloudinary_api_key,
+            &config.cloudinary_api_secret,
+        ) {
+            (Some(url), ..) => Some(CloudinaryConfig::from_url(
+                url,
+                &config.cloudinary_api_base,
+                &config.cloudinary_folder,
+            )?),
+            (None, Some(cloud), Some(key), Some(secret)) => Some(CloudinaryConfig {
+                cloud_name: cloud.clone(),
+                api_key: key.clone(),
+                api_secret: secret.clone(),
+                api_base: config.cloudinary_api_base.trim_end_matches('/').to_owned(),
+                folder: config.cloudinary_folder.clone(),
+            }),
+            (None, None, None, None) => None,
+            _ => {
+                return Err(StartupError::Config(
+                    "Cloudinary needs CLOUDINARY_URL, or all of CLOUDINARY_CLOUD_NAME, CLOUDINARY_API_KEY and CLOUDINARY_API_SECRET".into(),
+                ));
+            }
+        };
+        if cloudinary.is_some() && config.storage_url.is_some() {
+            return Err(StartupError::Config(
+                "set STORAGE_URL or Cloudinary, not both".into(),
+            ));
+        }
+        let blobs = match (cloudinary, &config.storage_url) {
+            (Some(c), _) => Blobs::Cloudinary(Cloudinary::new(c, http.clone())),
+            (None, Some(url)) => Blobs::from_url(url)?,
+            (None, None) => Blobs::local(&config.data_dir.join("media"))?,
+        };
+
+        let options = DetectOptions {
+            confidence: config.confidence,
+            iou: config.iou,
+            ..DetectOptions::default()
+        };
+        options
+            .validate()
+            .map_err(|e| StartupError::Config(e.to_string()))?;
+        let detector = match &config.detector_url {
+            Some(url) => {
+                let client = crate::http_client(Duration::from_secs(config.detector_timeout))?;
+                Backend::Remote(RemoteDetector::new(
+                    url,
+                    client,
+                    config.confidence,
+                    config.iou,
+                ))
+            }
+            None => {
+                let mut b = Detector::builder(&config.model).options(options.clone());
+                if let Some(w) = &config.weights {
+                    b = b.weights(w);
+                }
+                if let Some(n) = &config.names {
+                    b = b.names(n);
+                }
+                if let Some(t) = config.threads {
+                    b = b.threads(t);
+                }
+                let path = config.model.display().to_string();
+                let detector = tokio::task::spawn_blocking(move || b.build())
+                    .await
+                    .map_err(|e| StartupError::Config(format!("model loader died: {e}")))?
+                    .map_err(|source| StartupError::Model { path, source })?;
+                Backend::Embedded {
+                    detector: Arc::new(detector),
+                    options,
+                }
+            }
+        };
+
+        let img_src = if matches!(blobs, Blobs::Cloudinary(_)) {
+            "'self' https://res.cloudinary.com"
+        } else {
+            "'self'"
+        };
+        let csp = format!(
+            "default-src 'none'; img-src {img_src}; style-src 'self'; script-src 'self'; connect-src 'self'; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        );
+        Ok(Self {
+            config,
+            records,
+            blobs,
+            detector,
+            http,
+            metrics,
+            ready: AtomicBool::new(true),
+            csp,
+        })
+    }
+
+    /// Accepting traffic?
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+}

@@ -1,0 +1,207 @@
+//! Records (one per uploaded image) and the stores that hold them and the images.
+
+pub mod blobs;
+pub mod records_redb;
+pub mod records_redis;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::RecordError;
+
+/// Where a record stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Detected, annotated and stored.
+    Done,
+    /// The original is kept; detection failed (see `error`); can be retried.
+    Failed,
+}
+
+impl Status {
+    /// `done` / `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// One detection, in image pixels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionRecord {
+    /// Class index.
+    pub class_id: usize,
+    /// Class name.
+    pub label: String,
+    /// Score in `[0, 1]`.
+    pub confidence: f32,
+    /// Left.
+    pub x1: f32,
+    /// Top.
+    pub y1: f32,
+    /// Right.
+    pub x2: f32,
+    /// Bottom.
+    pub y2: f32,
+}
+
+/// Milliseconds per stage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimingsMs {
+    /// Decoding the upload.
+    pub decode: f64,
+    /// Resize and normalise.
+    pub preprocess: f64,
+    /// The network.
+    pub inference: f64,
+    /// Decoding heads and NMS.
+    pub postprocess: f64,
+    /// Drawing and encoding the annotated image and thumbnail.
+    #[serde(default)]
+    pub annotate: f64,
+    /// Detection as seen by the viewer (includes the HTTP round trip in remote mode).
+    pub total: f64,
+}
+
+/// Which image of a record a key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlobKind {
+    /// The upload as sent.
+    Original,
+    /// With boxes drawn (JPEG).
+    Annotated,
+    /// Small annotated JPEG for the gallery.
+    Thumbnail,
+}
+
+/// The stored record of one upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// ULID: time-sortable, 26 characters.
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    /// RFC 3339, UTC: last change (a retry).
+    pub updated_at: String,
+    /// `done` or `failed`.
+    pub status: Status,
+    /// Why detection failed.
+    pub error: Option<String>,
+    /// The uploaded file's name (display only; never used as a path).
+    pub filename: String,
+    /// Sniffed MIME type of the original.
+    pub content_type: String,
+    /// Size of the original in bytes.
+    pub bytes: u64,
+    /// Original width in pixels (after EXIF orientation).
+    pub width: u32,
+    /// Original height in pixels.
+    pub height: u32,
+    /// Model name, once detected.
+    pub model: Option<String>,
+    /// Label → count.
+    pub counts: BTreeMap<String, u32>,
+    /// Most confident first.
+    pub detections: Vec<DetectionRecord>,
+    /// Stage timings of the last detection.
+    pub timings_ms: Option<TimingsMs>,
+    /// Storage key of the original (generated).
+    pub original_key: String,
+    /// Where the original is served.
+    pub original_url: String,
+    /// Where the annotated image is served.
+    pub annotated_url: Option<String>,
+    /// Where the thumbnail is served.
+    pub thumbnail_url: Option<String>,
+}
+
+impl Record {
+    /// "person ×3 · tie ×1", most frequent first.
+    pub fn counts_text(&self) -> String {
+        let mut v: Vec<(&String, &u32)> = self.counts.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        v.iter()
+            .map(|(l, n)| format!("{l} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
+    /// Counts most frequent first.
+    pub fn counts_sorted(&self) -> Vec<(String, u32)> {
+        let mut v: Vec<(String, u32)> = self.counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    }
+}
+
+/// True for a well-formed ULID (Crockford base32, 26 characters), the only ids we generate.
+pub fn valid_id(id: &str) -> bool {
+    id.len() == 26
+        && ulid::Ulid::from_string(id).is_ok()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// One page of records, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The records.
+    pub records: Vec<Record>,
+    /// Pass as `cursor` for the next (older) page.
+    pub next_cursor: Option<String>,
+}
+
+/// The record store: embedded (redb) or Redis.
+pub enum Records {
+    /// A redb file under the data directory.
+    Redb(records_redb::RedbRecords),
+    /// Redis.
+    Redis(records_redis::RedisRecords),
+}
+
+impl Records {
+    /// Creates or replaces a record.
+    pub async fn put(&self, record: &Record) -> Result<(), RecordError> {
+        match self {
+            Self::Redb(s) => s.put(record).await,
+            Self::Redis(s) => s.put(record).await,
+        }
+    }
+
+    /// The record with this id.
+    pub async fn get(&self, id: &str) -> Result<Option<Record>, RecordError> {
+        match self {
+            Self::Redb(s) => s.get(id).await,
+            Self::Redis(s) => s.get(id).await,
+        }
+    }
+
+    /// Records older than `cursor` (an id), newest first.
+    pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<Page, RecordError> {
+        match self {
+            Self::Redb(s) => s.list(cursor, limit).await,
+            Self::Redis(s) => s.list(cursor, limit).await,
+        }
+    }
+
+    /// Reachable?
+    pub async fn ping(&self) -> Result<(), RecordError> {
+        match self {
+            Self::Redb(_) => Ok(()),
+            Self::Redis(s) => s.ping().await,
+        }
+    }
+
+    /// `redb` / `redis`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Redb(_) => "redb",
+            Self::Redis(_) => "redis",
+        }
+    }
+}
