@@ -1,0 +1,169 @@
+//! Cloudinary mode against a local HTTP server posing as the API
+//! (`CLOUDINARY_API_BASE`): the signed multipart upload has the documented
+//! shape and a valid signature, and records hold the returned `secure_url`.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::{Value, json};
+use support::{Viewer, client, form, image_bytes};
+
+#[derive(Default)]
+struct Fake {
+    base: String,
+    uploads: Vec<HashMap<String, String>>,
+    files: HashMap<String, (Vec<u8>, String, String)>,
+}
+
+type Shared = Arc<Mutex<Fake>>;
+
+async fn upload(
+    State(fake): State<Shared>,
+    Path(cloud): Path<String>,
+    mut mp: Multipart,
+) -> axum::response::Response {
+    let mut fields = HashMap::new();
+    let mut file = None;
+    while let Ok(Some(f)) = mp.next_field().await {
+        let name = f.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let fname = f.file_name().unwrap_or_default().to_owned();
+            let ctype = f.content_type().unwrap_or_default().to_owned();
+            let bytes = f.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            file = Some((bytes, fname, ctype));
+        } else {
+            fields.insert(name, f.text().await.unwrap_or_default());
+        }
+    }
+    fields.insert("cloud".into(), cloud);
+    let Some(file) = file else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": {"message": "Missing required parameter - file"}})),
+        )
+            .into_response();
+    };
+    let public_id = fields.get("public_id").cloned().unwrap_or_default();
+    let mut g = fake.lock().expect("lock");
+    let url = format!("{}/res/{public_id}", g.base);
+    g.files.insert(public_id.clone(), file);
+    g.uploads.push(fields);
+    axum::Json(json!({"public_id": public_id, "secure_url": url, "resource_type": "image"}))
+        .into_response()
+}
+
+async fn serve_file(
+    State(fake): State<Shared>,
+    Path(id): Path<String>,
+) -> axum::response::Response {
+    match fake.lock().expect("lock").files.get(&id) {
+        Some((b, _, _)) => b.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_uploads_to_a_cloudinary_stand_in() {
+    let fake: Shared = Arc::default();
+    let app = axum::Router::new()
+        .route("/v1_1/{cloud}/image/upload", axum::routing::post(upload))
+        .route("/res/{*id}", axum::routing::get(serve_file))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    fake.lock().expect("lock").base = base.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Viewer::start(
+        dir.path(),
+        &[
+            (
+                "CLOUDINARY_URL",
+                "cloudinary://123456:s3cr3t@democloud".into(),
+            ),
+            ("CLOUDINARY_API_BASE", base.clone()),
+            ("CLOUDINARY_FOLDER", "yoloo-test".into()),
+        ],
+    );
+    let c = client();
+    let bus = image_bytes("bus.jpg");
+    let r = c
+        .post(v.url("/api/images"))
+        .multipart(form(&[("bus.jpg", bus.clone())]))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 201, "{}", v.logs());
+    let rec: Value = r.json().await.expect("json");
+    let id = rec["id"].as_str().expect("id").to_owned();
+    assert_eq!(rec["status"], "done");
+    assert_eq!(
+        rec["original_url"],
+        format!("{base}/res/yoloo-test/{id}/original")
+    );
+    assert_eq!(
+        rec["annotated_url"],
+        format!("{base}/res/yoloo-test/{id}/annotated")
+    );
+    assert_eq!(
+        rec["thumbnail_url"],
+        format!("{base}/res/yoloo-test/{id}/thumb")
+    );
+
+    let g = fake.lock().expect("lock");
+    assert_eq!(g.uploads.len(), 3, "original, annotated, thumbnail");
+    for u in &g.uploads {
+        assert_eq!(u["cloud"], "democloud");
+        assert_eq!(u["api_key"], "123456");
+        let ts: u64 = u["timestamp"].parse().expect("timestamp is an integer");
+        assert!(ts > 1_700_000_000);
+        let expected = yoloo_viewer_svc::cloudinary::sign(
+            &[
+                ("public_id", &u["public_id"]),
+                ("timestamp", &u["timestamp"]),
+            ],
+            "s3cr3t",
+        );
+        assert_eq!(u["signature"], expected);
+        assert_eq!(u["signature"].len(), 40);
+        let mut keys: Vec<&str> = u.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["api_key", "cloud", "public_id", "signature", "timestamp"]
+        );
+    }
+    let (bytes, fname, ctype) = &g.files[&format!("yoloo-test/{id}/original")];
+    assert_eq!(bytes, &bus);
+    assert_eq!(
+        (fname.as_str(), ctype.as_str()),
+        ("original.jpg", "image/jpeg")
+    );
+    drop(g);
+
+    // The pages point at Cloudinary's URLs, and the CSP allows them.
+    let page = c
+        .get(v.url(&format!("/images/{id}")))
+        .send()
+        .await
+        .expect("detail");
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap_or("")
+            .contains("https://res.cloudinary.com")
+    );
+    let page = page.text().await.expect("text");
+    assert!(page.contains(&format!("{base}/res/yoloo-test/{id}/annotated")));
+    v.stop();
+}

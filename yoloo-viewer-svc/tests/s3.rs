@@ -1,0 +1,114 @@
+//! S3 mode: images in an S3-compatible server started here (PyPI
+//! `moto[server]`'s `moto_server`), records in the embedded store. Upload,
+//! media fetch through the viewer, and the objects really are in the bucket.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{Viewer, client, form, free_port, image_bytes, require_program};
+
+struct Moto(std::process::Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_round_trip() {
+    let Some(bin) = require_program(
+        "moto_server",
+        "YOLOO_MOTO_SERVER",
+        "YOLOO_SKIP_S3",
+        "pip install 'moto[server]' (scripts/test.sh puts it in its virtualenv)",
+    ) else {
+        return;
+    };
+    let port = free_port();
+    let _moto = Moto(
+        Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn moto_server"),
+    );
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let c = client();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Create the bucket (moto accepts unsigned requests).
+    loop {
+        if let Ok(r) = c.put(format!("{endpoint}/yoloo-test")).send().await
+            && r.status().is_success()
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "moto_server did not start");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Viewer::start(
+        dir.path(),
+        &[
+            ("STORAGE_URL", "s3://yoloo-test/viewer".into()),
+            ("AWS_ENDPOINT", endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+        ],
+    );
+    assert_eq!(
+        c.get(v.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status(),
+        200
+    );
+    let bus = image_bytes("bus.jpg");
+    let r = c
+        .post(v.url("/api/images"))
+        .multipart(form(&[("bus.jpg", bus.clone())]))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 201);
+    let rec: Value = r.json().await.expect("json");
+    assert_eq!(rec["status"], "done", "{rec}");
+    let id = rec["id"].as_str().expect("id");
+
+    // Through the viewer.
+    let orig = c
+        .get(v.url(rec["original_url"].as_str().expect("url")))
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(orig.status(), 200);
+    assert_eq!(orig.headers()["content-type"], "image/jpeg");
+    assert_eq!(orig.bytes().await.expect("bytes").to_vec(), bus);
+    let ann = c
+        .get(v.url(rec["annotated_url"].as_str().expect("url")))
+        .send()
+        .await
+        .expect("media");
+    assert!(image::load_from_memory(&ann.bytes().await.expect("bytes")).is_ok());
+
+    // Straight from the bucket, under the prefix: the same bytes.
+    let direct = c
+        .get(format!("{endpoint}/yoloo-test/viewer/{id}/original.jpg"))
+        .send()
+        .await
+        .expect("direct");
+    assert_eq!(direct.status(), 200);
+    assert_eq!(direct.bytes().await.expect("bytes").to_vec(), bus);
+    // Nothing written to the local media folder.
+    assert!(!dir.path().join("media").exists());
+    v.stop();
+}
