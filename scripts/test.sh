@@ -10,12 +10,20 @@ cd "$(dirname "$0")/.."
 python3 scripts/fetch_assets.py --quiet
 
 venv="${YOLOO_VENV:-${YOLOO_CACHE:-$HOME/.cache/yoloo}/venv}"
-if ! "$venv/bin/python" -c 'import numpy, onnxruntime' 2>/dev/null; then
-  echo "== creating $venv (ONNX Runtime for the export test)"
+if ! "$venv/bin/python" -c 'import numpy, onnxruntime, moto.server' 2>/dev/null; then
+  echo "== creating $venv (ONNX Runtime for the export test, moto for the viewer's S3 test)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
 fi
 export YOLOO_PYTHON="$venv/bin/python"
+export YOLOO_MOTO_SERVER="$venv/bin/moto_server"
+
+# yoloo-viewer-svc's browser test: playwright-core (drives Debian's chromium).
+browser=yoloo-viewer-svc/tests/browser
+if [[ ! -d $browser/node_modules/playwright-core || $browser/package-lock.json -nt $browser/node_modules ]]; then
+  echo "== npm ci in $browser"
+  npm ci --prefix "$browser" --no-audit --no-fund --silent
+fi
 
 cargo test --release --workspace --locked "$@"
 # Benchmarks compile and run once each (criterion's test mode): they cannot rot.
