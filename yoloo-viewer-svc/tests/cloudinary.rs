@@ -120,9 +120,12 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
         format!("{base}/res/yoloo-test/{id}/thumb")
     );
 
-    let g = fake.lock().expect("lock");
-    assert_eq!(g.uploads.len(), 3, "original, annotated, thumbnail");
-    for u in &g.uploads {
+    let (uploads, files) = {
+        let g = fake.lock().expect("lock");
+        (g.uploads.clone(), g.files.clone())
+    };
+    assert_eq!(uploads.len(), 3, "original, annotated, thumbnail");
+    for u in &uploads {
         assert_eq!(u["cloud"], "democloud");
         assert_eq!(u["api_key"], "123456");
         let ts: u64 = u["timestamp"].parse().expect("timestamp is an integer");
@@ -143,13 +146,12 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
             ["api_key", "cloud", "public_id", "signature", "timestamp"]
         );
     }
-    let (bytes, fname, ctype) = &g.files[&format!("yoloo-test/{id}/original")];
+    let (bytes, fname, ctype) = &files[&format!("yoloo-test/{id}/original")];
     assert_eq!(bytes, &bus);
     assert_eq!(
         (fname.as_str(), ctype.as_str()),
         ("original.jpg", "image/jpeg")
     );
-    drop(g);
 
     // The pages point at Cloudinary's URLs, and the CSP allows them.
     let page = c

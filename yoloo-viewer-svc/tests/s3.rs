@@ -101,13 +101,30 @@ async fn s3_round_trip() {
     assert!(image::load_from_memory(&ann.bytes().await.expect("bytes")).is_ok());
 
     // Straight from the bucket, under the prefix: the same bytes.
-    let direct = c
-        .get(format!("{endpoint}/yoloo-test/viewer/{id}/original.jpg"))
-        .send()
+    use object_store::ObjectStoreExt;
+    let bucket = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(&endpoint)
+        .with_allow_http(true)
+        .with_bucket_name("yoloo-test")
+        .with_access_key_id("testing")
+        .with_secret_access_key("testing")
+        .with_region("us-east-1")
+        .build()
+        .expect("s3 client");
+    let direct = bucket
+        .get(&object_store::path::Path::from(format!(
+            "viewer/{id}/original.jpg"
+        )))
         .await
-        .expect("direct");
-    assert_eq!(direct.status(), 200);
-    assert_eq!(direct.bytes().await.expect("bytes").to_vec(), bus);
+        .expect("object in the bucket")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(direct.to_vec(), bus);
+    for name in ["annotated.jpg", "thumb.jpg"] {
+        let key = object_store::path::Path::from(format!("viewer/{id}/{name}"));
+        assert!(bucket.head(&key).await.is_ok(), "{key} missing");
+    }
     // Nothing written to the local media folder.
     assert!(!dir.path().join("media").exists());
     v.stop();

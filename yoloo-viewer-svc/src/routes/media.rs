@@ -11,6 +11,7 @@ use crate::store::blobs::mime_for_key;
 
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
+const ICON: &str = include_str!("../../static/favicon.svg");
 
 /// Streams a stored image. Only keys of the generated shape are served.
 pub async fn get_media(
@@ -35,11 +36,12 @@ pub async fn get_media(
     Ok(resp)
 }
 
-/// `app.css`, `app.js` (compiled into the binary).
+/// `app.css`, `app.js`, `favicon.svg` (compiled into the binary).
 pub async fn get_static(Path(file): Path<String>) -> Response {
     let (body, mime) = match file.as_str() {
         "app.css" => (CSS, "text/css; charset=utf-8"),
         "app.js" => (JS, "text/javascript; charset=utf-8"),
+        "favicon.svg" => (ICON, "image/svg+xml"),
         _ => return (StatusCode::NOT_FOUND, "not found").into_response(),
     };
     (
@@ -50,4 +52,9 @@ pub async fn get_static(Path(file): Path<String>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// Browsers ask for `/favicon.ico` regardless of the page's icon link.
+pub async fn favicon() -> Response {
+    get_static(Path("favicon.svg".to_owned())).await
 }

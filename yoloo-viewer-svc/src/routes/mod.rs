@@ -40,6 +40,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/images/{id}/retry", post(api::retry))
         .route("/media/{*key}", get(media::get_media))
         .route("/static/{file}", get(media::get_static))
+        .route("/favicon.ico", get(media::favicon))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -31,6 +31,7 @@ try {
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("response", (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`); });
 
   const resp = await page.goto(base + "/");
   if (!resp || resp.status() !== 200) fail(`GET / answered ${resp && resp.status()}`);
