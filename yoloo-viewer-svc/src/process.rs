@@ -47,6 +47,17 @@ pub struct Validated {
     pub decode_ms: f64,
 }
 
+/// A ULID, monotonic within this process (two uploads in the same
+/// millisecond still list in upload order).
+pub fn new_id() -> ulid::Ulid {
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    match GENERATOR.lock() {
+        Ok(mut g) => g.generate().unwrap_or_else(|_| ulid::Ulid::generate()),
+        Err(_) => ulid::Ulid::generate(),
+    }
+}
+
 /// RFC 3339 of a time (UTC, whole milliseconds).
 pub fn rfc3339(t: SystemTime) -> String {
     let t = time::OffsetDateTime::from(t);
@@ -255,7 +266,7 @@ async fn put(
 /// Stores, detects and records one validated upload. `Ok` means recorded
 /// (status `done`, or `failed` with the original kept for a retry).
 pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> {
-    let ulid = ulid::Ulid::generate();
+    let ulid = new_id();
     let id = ulid.to_string();
     let now = rfc3339(ulid.datetime());
     let original_key = key_for(&id, BlobKind::Original, ext_for_mime(v.mime));

@@ -423,3 +423,51 @@ async fn redis_store() {
     let counts = redis.command("HGET yt:counts person");
     assert!(counts.contains('\n'), "{counts}");
 }
+
+/// SIGTERM while an upload is half sent: the upload still completes (201,
+/// recorded), new connections are refused, and the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_in_flight_uploads_finish() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Viewer::start(dir.path(), &[]);
+    let bus = image_bytes("bus.jpg");
+    let boundary = "yoloo-boundary-7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"input_image\"; filename=\"bus.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&bus);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let head = format!(
+        "POST /api/images HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        v.addr,
+        body.len()
+    );
+    let addr = v.addr;
+    let (half, rest) = body.split_at(body.len() / 2);
+    let (half, rest) = (half.to_vec(), rest.to_vec());
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.write_all(head.as_bytes()).expect("head");
+    s.write_all(&half).expect("half");
+    s.flush().expect("flush");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    v.send_term();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)).is_err(),
+        "still accepting new connections after SIGTERM"
+    );
+    s.write_all(&rest).expect("rest");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("response");
+    assert!(resp.starts_with("HTTP/1.1 201"), "{resp}");
+    assert!(resp.contains("\"status\":\"done\""), "{resp}");
+    let status = v.wait_exit(std::time::Duration::from_secs(20));
+    assert!(status.success(), "exit status {status}");
+    // And it was recorded: a fresh process lists it.
+    let v = Viewer::start(dir.path(), &[]);
+    let ids = all_ids(&client(), &v, 10).await;
+    assert_eq!(ids.len(), 1);
+    v.stop();
+}
