@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh checkout:
 #   1. fetch the yolov3-tiny model and the test photos (SHA-256 verified, cached);
-#   2. a Python virtualenv with ONNX Runtime for the export check;
+#   2. a Python virtualenv with ONNX Runtime (export check) and the DeepStack
+#      clients (detector service compatibility);
 #   3. every Rust test, doc test and a one-iteration run of every benchmark.
 # Tests run the real model, so everything is built optimised (--release).
 set -euo pipefail
@@ -10,10 +11,14 @@ cd "$(dirname "$0")/.."
 python3 scripts/fetch_assets.py --quiet
 
 venv="${YOLOO_VENV:-${YOLOO_CACHE:-$HOME/.cache/yoloo}/venv}"
-if ! "$venv/bin/python" -c 'import numpy, onnxruntime, moto.server' 2>/dev/null; then
-  echo "== creating $venv (ONNX Runtime for the export test, moto for the viewer's S3 test)"
+# Reinstall when the requirements change (their hash is kept in the venv).
+want="$(cat scripts/requirements-test.txt | sha256sum | cut -c1-16)"
+if [[ "$(cat "$venv/.requirements" 2>/dev/null)" != "$want" ]]; then
+  echo "== preparing $venv (ONNX Runtime, DeepStack clients, moto)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps deepstack-sdk==0.2.1
+  echo "$want" > "$venv/.requirements"
 fi
 export YOLOO_PYTHON="$venv/bin/python"
 export YOLOO_MOTO_SERVER="$venv/bin/moto_server"

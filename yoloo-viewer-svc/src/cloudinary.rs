@@ -275,7 +275,7 @@ mod tests {
             ("demo", "123", "s@cret")
         );
         assert_eq!(c.api_base, "http://x");
-        assert!(!format!("{c:?}").contains("cret"));
+        assert!(!format!("{c:?}").contains("s@cret"));
         assert!(CloudinaryConfig::from_url("https://123:abc@demo", "", "").is_err());
         assert!(CloudinaryConfig::from_url("cloudinary://123@demo", "", "").is_err());
     }

@@ -1,0 +1,392 @@
+//! `POST /v1/detect` and `GET /v1/models`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use image::ImageFormat;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yoloo_core::detector::DetectOptions;
+use yoloo_core::preprocess::ResizeMode;
+use yoloo_core::{Detection, Labels};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::inference::Render;
+use crate::routes::{jobs, upload};
+use crate::state::AppState;
+
+/// Query parameters of `POST /v1/detect`; unset ones take the service's defaults.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DetectQuery {
+    /// Minimum confidence, in [0, 1] (default 0.5).
+    pub confidence: Option<f32>,
+    /// NMS IoU threshold, in [0, 1] (default 0.4).
+    pub iou: Option<f32>,
+    /// Class-agnostic NMS (default false: per class).
+    pub agnostic: Option<bool>,
+    /// `stretch` (default) or `letterbox`.
+    pub resize: Option<String>,
+    /// Comma-separated class labels to keep, e.g. `person,car`.
+    pub classes: Option<String>,
+    /// At most this many detections (default 100).
+    pub max_detections: Option<usize>,
+}
+
+impl DetectQuery {
+    /// The options for this request: the defaults overridden by what is set.
+    pub fn options(
+        &self,
+        defaults: &DetectOptions,
+        labels: &Labels,
+    ) -> Result<DetectOptions, ApiError> {
+        let mut o = defaults.clone();
+        if let Some(c) = self.confidence {
+            o.confidence = c;
+        }
+        if let Some(i) = self.iou {
+            o.iou = i;
+        }
+        if let Some(a) = self.agnostic {
+            o.agnostic = a;
+        }
+        if let Some(r) = &self.resize {
+            o.resize = r.parse::<ResizeMode>()?;
+        }
+        if let Some(m) = self.max_detections {
+            o.max_detections = m;
+        }
+        if let Some(list) = &self.classes {
+            let names: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if names.is_empty() {
+                return Err(ApiError::invalid(
+                    "classes is empty: give comma-separated labels, e.g. person,car",
+                ));
+            }
+            let ids = labels
+                .ids(names.iter().copied())
+                .map_err(|e| ApiError::invalid(e.to_string()))?;
+            o.classes = Some(ids);
+        }
+        o.validate()?;
+        Ok(o)
+    }
+}
+
+/// One detected object; coordinates in pixels of the (EXIF-rotated) input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DetectionJson {
+    /// Index into the model's class list.
+    pub class_id: usize,
+    /// Class label.
+    pub label: String,
+    /// Objectness × class probability, in [0, 1].
+    pub confidence: f32,
+    /// Left edge.
+    pub x1: f32,
+    /// Top edge.
+    pub y1: f32,
+    /// Right edge.
+    pub x2: f32,
+    /// Bottom edge.
+    pub y2: f32,
+}
+
+impl From<&Detection> for DetectionJson {
+    fn from(d: &Detection) -> Self {
+        Self {
+            class_id: d.class_id,
+            label: d.label.clone(),
+            confidence: d.confidence,
+            x1: d.bbox.x1,
+            y1: d.bbox.y1,
+            x2: d.bbox.x2,
+            y2: d.bbox.y2,
+        }
+    }
+}
+
+/// Where the time went, in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimingsMs {
+    /// Waiting for a free inference worker.
+    pub queue: f64,
+    /// Decoding the image.
+    pub decode: f64,
+    /// Resizing into the network's input.
+    pub preprocess: f64,
+    /// The network.
+    pub inference: f64,
+    /// Decoding the heads and NMS.
+    pub postprocess: f64,
+    /// The whole request, from the body received to the answer ready.
+    pub total: f64,
+}
+
+/// The answer of `POST /v1/detect`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DetectResponse {
+    /// The model's name.
+    pub model: String,
+    /// Image width in pixels.
+    pub width: u32,
+    /// Image height in pixels.
+    pub height: u32,
+    /// Detections, most confident first (after NMS).
+    pub detections: Vec<DetectionJson>,
+    /// Number of detections per label (after NMS).
+    pub counts: BTreeMap<String, usize>,
+    /// Stage timings.
+    pub timings_ms: TimingsMs,
+}
+
+/// Counts per label.
+pub fn counts(detections: &[Detection]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for d in detections {
+        *counts.entry(d.label.clone()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// What the client asked for with `Accept`: JSON unless an image type is
+/// named (and preferred over JSON by order).
+fn render_for(headers: &HeaderMap) -> Render {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Render::None;
+    };
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if refused {
+            continue;
+        }
+        match media.as_str() {
+            "image/jpeg" | "image/jpg" => return Render::Annotated(ImageFormat::Jpeg),
+            "image/png" => return Render::Annotated(ImageFormat::Png),
+            "application/json" | "application/*" => return Render::None,
+            _ => {}
+        }
+    }
+    Render::None
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Detect objects in an image.
+///
+/// The body is the raw image (`image/*` or `application/octet-stream`), or a
+/// `multipart/form-data` form with the file in field `image`. With
+/// `Accept: image/jpeg` or `image/png` the answer is the image with the boxes
+/// drawn (and the counts in the `x-yoloo-counts` header, as JSON) instead of JSON.
+#[utoipa::path(
+    post,
+    path = "/v1/detect",
+    tag = "detection",
+    params(DetectQuery),
+    request_body(
+        description = "The image: raw bytes, or multipart with file field `image`",
+        content(
+            (Vec<u8> = "image/jpeg"),
+            (Vec<u8> = "image/png"),
+            (Vec<u8> = "application/octet-stream"),
+            (inline(crate::routes::deepstack::ImageForm) = "multipart/form-data"),
+        )
+    ),
+    responses(
+        (status = 200, description = "Detections (or the annotated image with Accept: image/jpeg|image/png)",
+            content((DetectResponse = "application/json"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+        (status = 400, description = "Bad parameter, empty body or malformed form", body = ErrorBody),
+        (status = 413, description = "Body over YOLOO_MAX_BODY_BYTES", body = ErrorBody),
+        (status = 415, description = "Unsupported Content-Type", body = ErrorBody),
+        (status = 422, description = "Undecodable image, or over YOLOO_MAX_PIXELS", body = ErrorBody),
+        (status = 503, description = "Overloaded or not ready; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn detect(
+    State(state): State<AppState>,
+    query: Result<Query<DetectQuery>, QueryRejection>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let engine = state.engine_or_503()?;
+    let options = query.options(state.defaults(), engine.detector().labels())?;
+    let render = render_for(req.headers());
+    let upload = upload::read(req, state.config().max_body_bytes, true).await?;
+    let Some(image) = upload.image else {
+        return Err(ApiError::new(
+            crate::error::ErrorCode::MissingImage,
+            "the form has no file field \"image\"",
+        ));
+    };
+    let outcome = jobs::detect(&state, image, options, render).await?;
+    let found = &outcome.detections;
+    let counts = counts(&found.detections);
+    if let Some(bytes) = outcome.image {
+        let content_type = match render {
+            Render::Annotated(ImageFormat::Png) => "image/png",
+            _ => "image/jpeg",
+        };
+        let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+        if let Ok(v) = HeaderValue::from_str(&serde_json::to_string(&counts).unwrap_or_default()) {
+            response.headers_mut().insert("x-yoloo-counts", v);
+        }
+        return Ok(response);
+    }
+    let t = &found.timings;
+    let body = DetectResponse {
+        model: engine.detector().name().to_owned(),
+        width: found.width,
+        height: found.height,
+        detections: found.detections.iter().map(DetectionJson::from).collect(),
+        counts,
+        timings_ms: TimingsMs {
+            queue: ms(outcome.queued),
+            decode: ms(outcome.decode),
+            preprocess: ms(t.preprocess),
+            inference: ms(t.inference),
+            postprocess: ms(t.postprocess),
+            total: ms(started.elapsed()),
+        },
+    };
+    Ok(Json(body).into_response())
+}
+
+/// The loaded model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModelInfo {
+    /// The model's name (file stem).
+    pub name: String,
+    /// Network input width.
+    pub input_width: u32,
+    /// Network input height.
+    pub input_height: u32,
+    /// Number of YOLO heads.
+    pub heads: usize,
+    /// Class labels, by class id.
+    pub classes: Vec<String>,
+    /// Defaults applied when a request sets nothing.
+    pub defaults: DefaultsJson,
+}
+
+/// Default detection parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DefaultsJson {
+    /// Minimum confidence.
+    pub confidence: f32,
+    /// NMS IoU threshold.
+    pub iou: f32,
+    /// Class-agnostic NMS.
+    pub agnostic: bool,
+    /// `stretch` or `letterbox`.
+    pub resize: String,
+    /// At most this many detections.
+    pub max_detections: usize,
+}
+
+/// `GET /v1/models`: the models this service runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModelsResponse {
+    /// One entry: this service runs one model.
+    pub models: Vec<ModelInfo>,
+}
+
+/// The loaded model: name, input size, class names, defaults.
+#[utoipa::path(
+    get,
+    path = "/v1/models",
+    tag = "detection",
+    responses(
+        (status = 200, body = ModelsResponse),
+        (status = 503, description = "The model is still loading", body = ErrorBody),
+    )
+)]
+pub async fn models(State(state): State<AppState>) -> Result<Json<ModelsResponse>, ApiError> {
+    let engine = state.engine_or_503()?;
+    let d = engine.detector();
+    let (input_width, input_height) = d.input_size();
+    let o = state.defaults();
+    Ok(Json(ModelsResponse {
+        models: vec![ModelInfo {
+            name: d.name().to_owned(),
+            input_width,
+            input_height,
+            heads: d.heads().len(),
+            classes: d.labels().names().to_vec(),
+            defaults: DefaultsJson {
+                confidence: o.confidence,
+                iou: o.iou,
+                agnostic: o.agnostic,
+                resize: o.resize.as_str().to_owned(),
+                max_detections: o.max_detections,
+            },
+        }],
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> Render {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        render_for(&h)
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert_eq!(render_for(&HeaderMap::new()), Render::None);
+        assert_eq!(accept("image/jpeg"), Render::Annotated(ImageFormat::Jpeg));
+        assert_eq!(accept("image/png"), Render::Annotated(ImageFormat::Png));
+        assert_eq!(accept("application/json, image/jpeg"), Render::None);
+        assert_eq!(
+            accept("image/png;q=0, image/jpeg"),
+            Render::Annotated(ImageFormat::Jpeg)
+        );
+        assert_eq!(accept("*/*"), Render::None);
+    }
+
+    #[test]
+    fn query_overrides_defaults() {
+        let labels = Labels::from_names(["person", "car"]);
+        let q = DetectQuery {
+            confidence: Some(0.25),
+            classes: Some("car, person".into()),
+            resize: Some("letterbox".into()),
+            ..DetectQuery::default()
+        };
+        let o = q.options(&DetectOptions::default(), &labels).unwrap();
+        assert_eq!(o.confidence, 0.25);
+        assert_eq!(o.classes, Some(vec![1, 0]));
+        assert_eq!(o.resize, ResizeMode::Letterbox);
+        let bad = DetectQuery {
+            classes: Some("unicorn".into()),
+            ..DetectQuery::default()
+        };
+        assert!(bad.options(&DetectOptions::default(), &labels).is_err());
+        let bad = DetectQuery {
+            confidence: Some(1.5),
+            ..DetectQuery::default()
+        };
+        assert!(bad.options(&DetectOptions::default(), &labels).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! Probes and metrics: `/healthz`, `/readyz`, `/metrics`.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+/// A probe's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Status {
+    /// `ok`, `loading` or `draining`.
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Status)))]
+pub async fn healthz() -> impl IntoResponse {
+    axum::Json(Status { status: "ok" })
+}
+
+/// Readiness: the model is loaded and warmed up, and the service is not
+/// shutting down.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Status),
+        (status = 503, description = "Loading or draining", body = Status)
+    )
+)]
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let (code, status) = if state.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else if state.engine().is_none() {
+        (StatusCode::SERVICE_UNAVAILABLE, "loading")
+    } else {
+        (StatusCode::OK, "ok")
+    };
+    (code, axum::Json(Status { status }))
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
+)]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.render_metrics(),
+    )
+}

@@ -1,0 +1,138 @@
+//! Overload: a bounded queue answers 503 + Retry-After at once instead of
+//! piling up, and a client that hangs up while queued costs no inference.
+
+mod support;
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use support::{client, image, read, start};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_concurrent_requests_on_a_queue_of_two_get_200_or_503() {
+    let svc = start(&["--workers", "1", "--queue-size", "2"]);
+    let bus = read(image("bus.jpg"));
+    let c = client();
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let (c, url, body) = (c.clone(), svc.url("/v1/detect"), bus.clone());
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let r = c
+                    .post(url)
+                    .header("content-type", "image/jpeg")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status();
+                let retry = r
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let body: serde_json::Value = r.json().await.unwrap();
+                (status, retry, body, started.elapsed())
+            })
+        })
+        .collect();
+    let (mut ok, mut busy) = (0, 0);
+    for t in tasks {
+        let (status, retry, body, took) = t.await.unwrap();
+        match status {
+            StatusCode::OK => {
+                ok += 1;
+                assert!(body["counts"]["person"].as_u64().unwrap() >= 3);
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert_eq!(retry.as_deref(), Some("1"));
+                assert_eq!(body["error"]["code"], "overloaded");
+                // Refused at once, not after waiting in line.
+                assert!(took < Duration::from_secs(2), "a 503 took {took:?}");
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    eprintln!("30 concurrent, 1 worker, queue 2: {ok} × 200, {busy} × 503");
+    assert!(ok >= 3, "the worker and the queue of 2 were served: {ok}");
+    assert!(busy >= 10, "most were refused: {busy}");
+    assert_eq!(
+        c.get(svc.url("/readyz")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let metrics = c
+        .get(svc.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "yoloo_rejected_total{{reason=\"overloaded\"}} {busy}"
+        )),
+        "{metrics}"
+    );
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn clients_that_hang_up_while_queued_cost_no_inference() {
+    let svc = start(&["--workers", "1", "--queue-size", "16"]);
+    let bus = read(image("bus.jpg"));
+    // Each client gives up after 20 ms, long before its turn comes.
+    support::install_tls();
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (c, url, body) = (impatient.clone(), svc.url("/v1/detect"), bus.clone());
+            tokio::spawn(async move {
+                c.post(url)
+                    .header("content-type", "image/jpeg")
+                    .body(body)
+                    .send()
+                    .await
+                    .is_err()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.unwrap(), "the client should have timed out");
+    }
+    // Let the worker go through the queue.
+    let c = client();
+    let mut text = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        text = c
+            .get(svc.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if metric(&text, "yoloo_queue_depth") == 0.0 && metric(&text, "yoloo_workers_busy") == 0.0 {
+            break;
+        }
+    }
+    let cancelled = metric(&text, "yoloo_cancelled_total");
+    let inferred = metric(
+        &text,
+        "yoloo_stage_duration_seconds_count{stage=\"inference\"}",
+    );
+    eprintln!(
+        "8 impatient clients: {cancelled} skipped, {inferred} inferred (+1 warm-up is not counted)"
+    );
+    assert!(cancelled >= 5.0, "{text}");
+    assert!(inferred + cancelled <= 8.0 && inferred <= 3.0, "{text}");
+}

@@ -1,0 +1,96 @@
+//! SIGTERM: readiness turns 503 at once, in-flight requests finish with 200,
+//! the process exits 0 — what a zero-downtime rolling update needs.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use support::{client, image, read, spawn};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_drains_in_flight_requests_then_exits_zero() {
+    let mut svc = spawn(
+        &[
+            "--workers",
+            "1",
+            "--queue-size",
+            "16",
+            "--drain-delay",
+            "1.5",
+            "--shutdown-grace",
+            "20",
+        ],
+        &[],
+    );
+    svc.wait_ready(Duration::from_secs(60));
+    let bus = read(image("bus.jpg"));
+    let c = client();
+    // Six requests on one worker: ~0.5 s of work, in flight when SIGTERM arrives.
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let (c, url, body) = (c.clone(), svc.url("/v1/detect"), bus.clone());
+            tokio::spawn(async move {
+                c.post(url)
+                    .header("content-type", "image/jpeg")
+                    .body(body)
+                    .send()
+                    .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = Instant::now();
+    svc.signal("TERM");
+
+    // During the drain delay the listener is open and /readyz says 503 …
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let ready = c.get(svc.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "draining");
+    // … while requests that still arrive are served.
+    let late = c
+        .post(svc.url("/v1/detect"))
+        .header("content-type", "image/jpeg")
+        .body(bus.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), StatusCode::OK);
+
+    for t in tasks {
+        let r = t.await.unwrap().expect("in-flight request completed");
+        assert_eq!(r.status(), StatusCode::OK);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body["counts"]["person"].as_u64().unwrap() >= 3);
+    }
+    let code = svc.wait_exit(Duration::from_secs(30));
+    let took = sent.elapsed();
+    assert_eq!(code, Some(0), "{:#?}", svc.logs());
+    assert!(
+        took >= Duration::from_millis(1500),
+        "the drain delay was skipped: {took:?}"
+    );
+    let logs = svc.logs().join("\n");
+    assert!(logs.contains("all requests finished"), "{logs}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigint_skips_the_drain_delay() {
+    let mut svc = spawn(&["--drain-delay", "30"], &[]);
+    svc.wait_ready(Duration::from_secs(60));
+    let sent = Instant::now();
+    svc.signal("INT");
+    assert_eq!(svc.wait_exit(Duration::from_secs(10)), Some(0));
+    assert!(sent.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_model_that_cannot_load_exits_nonzero_naming_the_file() {
+    let mut svc = spawn(&["--model", "/nonexistent/model.cfg"], &[]);
+    let code = svc.wait_exit(Duration::from_secs(30));
+    assert_ne!(code, Some(0));
+    let logs = svc.logs().join("\n");
+    assert!(logs.contains("/nonexistent/model.cfg"), "{logs}");
+}
