@@ -319,6 +319,11 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
         404
     );
 
+    let r = c.get(v.url("/api/nope")).send().await.expect("api 404");
+    assert_eq!(r.status(), 404);
+    let body: Value = r.json().await.expect("json 404");
+    assert_eq!(body["error"]["code"], "not_found");
+
     // Media: original byte-identical; annotated and thumbnail decode.
     let original = check_media(
         &c,

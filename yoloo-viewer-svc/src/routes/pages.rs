@@ -171,9 +171,13 @@ pub fn error_page(status: StatusCode, code: &str, message: &str) -> Response {
     html(status, page.render())
 }
 
-/// Unknown paths.
-pub async fn not_found() -> Response {
-    error_page(StatusCode::NOT_FOUND, "not_found", "There is no page here.")
+/// Unknown paths: JSON under `/api/`, a page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        crate::error::json_error(StatusCode::NOT_FOUND, "not_found", "no such API route")
+    } else {
+        error_page(StatusCode::NOT_FOUND, "not_found", "There is no page here.")
+    }
 }
 
 /// `/`: upload form and gallery.
