@@ -49,7 +49,7 @@ pub struct Config {
     #[arg(long, env = "YOLOO_THREADS")]
     pub threads: Option<usize>,
 
-    /// Largest accepted image file, in bytes (a request may carry several).
+    /// Largest upload, in bytes: one image, or all images of one form post together.
     #[arg(long, env = "YOLOO_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
     pub max_body_bytes: usize,
 

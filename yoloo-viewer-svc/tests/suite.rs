@@ -134,6 +134,22 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
             "form {name}: {page}"
         );
     }
+    // Two files, each under the limit, together over it.
+    let mut half = bus.clone();
+    half.resize(max_bytes / 2 + 16 * 1024, 0);
+    let r = c
+        .post(v.url("/upload"))
+        .multipart(form(&[("a.jpg", half.clone()), ("b.jpg", half)]))
+        .send()
+        .await
+        .expect("two files");
+    assert_eq!(r.status(), 413);
+    assert!(
+        r.text()
+            .await
+            .expect("page")
+            .contains("data-code=\"too_large\"")
+    );
     // A form posted without choosing a file: back to the gallery with the original's flash.
     let r = c
         .post(v.url("/upload"))

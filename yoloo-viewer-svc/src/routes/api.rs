@@ -30,6 +30,7 @@ pub async fn read_uploads(
         )
     })?;
     let mut uploads = Vec::new();
+    let mut total = 0usize;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
@@ -46,6 +47,17 @@ pub async fn read_uploads(
             .map_err(|e| multipart_error(state, &e))?;
         if filename.is_empty() && bytes.is_empty() {
             continue;
+        }
+        total = total.saturating_add(bytes.len());
+        if !uploads.is_empty() && total > state.config.max_body_bytes {
+            return Err(AppError::client(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "the files add up to more than {} bytes",
+                    state.config.max_body_bytes
+                ),
+            ));
         }
         if uploads.len() == state.config.max_files {
             return Err(AppError::client(

@@ -25,10 +25,11 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every route.
 pub fn router(state: SharedState) -> Router {
+    // One request carries at most YOLOO_MAX_BODY_BYTES of files (all of an
+    // upload's files together), plus the multipart framing.
     let body_limit = state
         .config
         .max_body_bytes
-        .saturating_mul(state.config.max_files.max(1))
         .saturating_add(MULTIPART_OVERHEAD);
     Router::new()
         .route("/", get(pages::index))
