@@ -1,156 +1,15 @@
-//! Remote mode: the viewer calls `yoloo-detector-svc` over HTTP. The detector
-//! is killed mid-run → uploads are recorded as `failed` (original kept);
-//! once it is back, Retry (form and API) completes them.
-//!
-//! The detector is the real `yoloo-detector-svc` binary that
-//! `cargo test --workspace` builds next to this test's executable (or
-//! `YOLOO_DETECTOR_BIN`). When the workspace has no detector binary, a
-//! stand-in implementing the same HTTP contract with yoloo-core runs in this
-//! process instead (it says so on stderr).
+//! Remote mode: the viewer calls a real `yoloo-detector-svc` process over
+//! HTTP (the binary `cargo test --workspace` builds, or
+//! `YOLOO_DETECTOR_BIN`). The detector is killed mid-run → uploads are
+//! recorded as `failed` (original kept); once it is back on the same port,
+//! Retry (form and API) completes them.
 
 mod support;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use serde_json::{Value, json};
-use support::{Viewer, asset, client, form, free_port, image_bytes};
-
-fn detector_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("YOLOO_DETECTOR_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    let exe = std::env::current_exe().ok()?;
-    let p = exe.parent()?.parent()?.join("yoloo-detector-svc");
-    p.is_file().then_some(p)
-}
-
-enum Detector {
-    Real(Child),
-    StandIn(tokio::task::JoinHandle<()>),
-}
-
-#[derive(serde::Deserialize)]
-struct Q {
-    confidence: Option<f32>,
-    iou: Option<f32>,
-}
-
-async fn stand_in_detect(
-    State(det): State<Arc<yoloo_core::Detector>>,
-    Query(q): Query<Q>,
-    body: axum::body::Bytes,
-) -> axum::response::Response {
-    let opts = yoloo_core::detector::DetectOptions {
-        confidence: q.confidence.unwrap_or(0.5),
-        iou: q.iou.unwrap_or(0.4),
-        ..Default::default()
-    };
-    let name = det.name().to_owned();
-    let r = tokio::task::spawn_blocking(move || det.detect_bytes(&body, &opts)).await;
-    match r {
-        Ok(Ok(d)) => {
-            let mut counts = serde_json::Map::new();
-            for x in &d.detections {
-                let n = counts.get(&x.label).and_then(Value::as_u64).unwrap_or(0);
-                counts.insert(x.label.clone(), json!(n + 1));
-            }
-            axum::Json(json!({
-                "model": name, "width": d.width, "height": d.height,
-                "detections": d.detections.iter().map(|x| json!({
-                    "class_id": x.class_id, "label": x.label, "confidence": x.confidence,
-                    "x1": x.bbox.x1, "y1": x.bbox.y1, "x2": x.bbox.x2, "y2": x.bbox.y2})).collect::<Vec<_>>(),
-                "counts": counts,
-                "timings_ms": {"decode": 0.0, "preprocess": d.timings.preprocess.as_secs_f64() * 1e3,
-                    "inference": d.timings.inference.as_secs_f64() * 1e3,
-                    "postprocess": d.timings.postprocess.as_secs_f64() * 1e3, "total": 0.0}
-            }))
-            .into_response()
-        }
-        _ => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(json!({"error": {"code": "undecodable", "message": "bad image"}})),
-        )
-            .into_response(),
-    }
-}
-
-impl Detector {
-    async fn start(port: u16) -> Self {
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-        let d = match detector_bin() {
-            Some(bin) => {
-                eprintln!("detector: {}", bin.display());
-                let child = Command::new(bin)
-                    .arg("--listen")
-                    .arg(addr.to_string())
-                    .arg("--model")
-                    .arg(asset("models/yolov3-tiny.cfg"))
-                    .env("YOLOO_THREADS", "1")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .expect("spawn yoloo-detector-svc");
-                Detector::Real(child)
-            }
-            None => {
-                eprintln!(
-                    "detector: no yoloo-detector-svc binary in the workspace; using the in-test stand-in"
-                );
-                let det = tokio::task::spawn_blocking(|| {
-                    yoloo_core::Detector::builder(asset("models/yolov3-tiny.cfg"))
-                        .threads(1)
-                        .build()
-                })
-                .await
-                .expect("join")
-                .expect("model");
-                let app = axum::Router::new()
-                    .route("/v1/detect", axum::routing::post(stand_in_detect))
-                    .route("/readyz", axum::routing::get(|| async { "ready" }))
-                    .with_state(Arc::new(det));
-                let listener = tokio::net::TcpListener::bind(addr)
-                    .await
-                    .expect("bind stand-in");
-                Detector::StandIn(tokio::spawn(async move {
-                    let _ = axum::serve(listener, app).await;
-                }))
-            }
-        };
-        let c = client();
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Ok(r) = c.get(format!("http://{addr}/readyz")).send().await
-                && r.status() == 200
-            {
-                break;
-            }
-            assert!(Instant::now() < deadline, "detector did not become ready");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        d
-    }
-
-    /// Kills it outright (SIGKILL / task abort), as a crash would.
-    async fn kill(self) {
-        match self {
-            Detector::Real(mut c) => {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-            Detector::StandIn(h) => {
-                h.abort();
-                let _ = h.await;
-            }
-        }
-    }
-}
+use serde_json::Value;
+use support::{DetectorProc, Viewer, client, form, free_port, image_bytes};
 
 async fn ready(c: &reqwest::Client, v: &Viewer) -> u16 {
     c.get(v.url("/readyz"))
@@ -164,7 +23,7 @@ async fn ready(c: &reqwest::Client, v: &Viewer) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn remote_detector_failures_and_retry() {
     let port = free_port();
-    let detector = Detector::start(port).await;
+    let detector = DetectorProc::start(port);
     let dir = tempfile::tempdir().expect("tempdir");
     let v = Viewer::start(
         dir.path(),
@@ -191,7 +50,7 @@ async fn remote_detector_failures_and_retry() {
     assert_eq!(ok["counts"]["person"], 3, "{ok}");
 
     // Kill the detector mid-run.
-    detector.kill().await;
+    detector.kill();
     assert_eq!(ready(&c, &v).await, 503);
     let r = c
         .post(v.url("/api/images"))
@@ -257,7 +116,7 @@ async fn remote_detector_failures_and_retry() {
     );
 
     // Back up: Retry succeeds (form and API).
-    let detector = Detector::start(port).await;
+    let detector = DetectorProc::start(port);
     let deadline = Instant::now() + Duration::from_secs(30);
     while ready(&c, &v).await != 200 {
         assert!(
@@ -313,5 +172,5 @@ async fn remote_detector_failures_and_retry() {
     assert!(page.contains("person ×3") && !page.contains("/retry\""));
 
     v.stop();
-    detector.kill().await;
+    detector.kill();
 }

@@ -1,5 +1,6 @@
-//! The service end to end over real HTTP, run twice: records in the embedded
-//! redb file, and records in a real `redis-server` started here. Upload (API
+//! The service end to end over real HTTP, run three times: records in the
+//! embedded redb file, records in a real `redis-server` started here, and
+//! detection by a real `yoloo-detector-svc` process. Upload (API
 //! and form), list with pagination, detail page, media, bad uploads leave
 //! nothing behind, restart and find everything again.
 
@@ -8,7 +9,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{Redis, Viewer, client, files_under, form, image_bytes};
+use support::{DetectorProc, Redis, Viewer, client, files_under, form, free_port, image_bytes};
 
 async fn upload_api(c: &reqwest::Client, v: &Viewer, name: &str, bytes: Vec<u8>) -> Value {
     let r = c
@@ -425,6 +426,14 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_store() {
     suite(Vec::new(), "redb").await;
+}
+
+/// The same suite with detection by a real `yoloo-detector-svc` process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_detector() {
+    let detector = DetectorProc::start(free_port());
+    suite(vec![("DETECTOR_SVC_URL", detector.url.clone())], "remote").await;
+    detector.kill();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

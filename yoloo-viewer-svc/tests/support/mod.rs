@@ -338,3 +338,92 @@ pub fn form(files: &[(&str, Vec<u8>)]) -> reqwest::multipart::Form {
     }
     f
 }
+
+/// The `yoloo-detector-svc` binary: `YOLOO_DETECTOR_BIN`, or the one
+/// `cargo test --workspace` builds next to this test's executable.
+pub fn detector_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("YOLOO_DETECTOR_BIN") {
+        return PathBuf::from(p);
+    }
+    let p = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.join("yoloo-detector-svc")))
+        .unwrap_or_default();
+    assert!(
+        p.is_file(),
+        "yoloo-detector-svc is not built at {}: run the tests with `cargo test --release --workspace` (or set YOLOO_DETECTOR_BIN)",
+        p.display()
+    );
+    p
+}
+
+/// A real `yoloo-detector-svc` process on `127.0.0.1:port`.
+pub struct DetectorProc {
+    child: Option<Child>,
+    pub url: String,
+}
+
+impl DetectorProc {
+    /// Starts it and waits until `/readyz` answers 200.
+    pub fn start(port: u16) -> Self {
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let child = Command::new(detector_bin())
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--model")
+            .arg(asset("models/yolov3-tiny.cfg"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn yoloo-detector-svc");
+        let url = format!("http://{addr}");
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if http_status(addr, "/readyz") == Some(200) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "yoloo-detector-svc did not become ready on {addr}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child: Some(child),
+            url,
+        }
+    }
+
+    /// SIGKILL, as a crash would.
+    pub fn kill(mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for DetectorProc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Status of a plain GET, std only (no runtime needed).
+pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    use std::io::Write;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    let head = std::str::from_utf8(&buf[..n]).ok()?;
+    head.split_whitespace().nth(1)?.parse().ok()
+}
