@@ -501,3 +501,51 @@ async fn sigterm_lets_in_flight_uploads_finish() {
     assert_eq!(ids.len(), 1);
     v.stop();
 }
+
+/// Redis goes away: uploads fail with 503 (nothing claimed), the images
+/// already stored for them are deleted again, readiness says not ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_store_down_leaves_no_orphans() {
+    let Some(redis) = Redis::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Viewer::start(dir.path(), &[("REDIS_URL", redis.url.clone())]);
+    let c = client();
+    let ok = upload_api(&c, &v, "bus.jpg", image_bytes("bus.jpg")).await;
+    let media = dir.path().join("media");
+    let files = files_under(&media);
+    assert_eq!(files.len(), 3, "{files:?}");
+    drop(redis);
+    let r = c
+        .post(v.url("/api/images"))
+        .multipart(form(&[("bus.jpg", image_bytes("bus.jpg"))]))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "record_store_unavailable", "{body}");
+    assert_eq!(
+        files_under(&media),
+        files,
+        "orphan files after a failed record write"
+    );
+    let r = c
+        .post(v.url("/upload"))
+        .multipart(form(&[("bus.jpg", image_bytes("bus.jpg"))]))
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(r.status(), 503);
+    assert_eq!(files_under(&media), files);
+    assert_eq!(
+        c.get(v.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status(),
+        503
+    );
+    assert!(ok["id"].is_string());
+    v.stop();
+}
