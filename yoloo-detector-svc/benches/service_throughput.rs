@@ -50,10 +50,9 @@ fn args() -> Args {
             "--layout" => {
                 // WORKERSxTHREADS
                 let v = value();
-                if let Some((w, t)) = v.split_once('x') {
-                    if let (Ok(w), Ok(t)) = (w.parse(), t.parse()) {
-                        a.layouts = vec![(w, t)];
-                    }
+                if let Some((Ok(w), Ok(t))) = v.split_once('x').map(|(w, t)| (w.parse(), t.parse()))
+                {
+                    a.layouts = vec![(w, t)];
                 }
             }
             _ => {}
