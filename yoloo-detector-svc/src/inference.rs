@@ -209,7 +209,11 @@ impl Worker {
             }
             let busy = self.busy.fetch_add(1, Ordering::Relaxed) + 1;
             metrics::gauge!(telemetry::BUSY).set(busy as f64);
-            let outcome = self.process(&job, queued);
+            // A bug in a decoder or the model must not take a worker down with it.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.process(&job, queued)
+            }))
+            .unwrap_or_else(|_| Err(Error::Model("processing this image panicked".into())));
             let busy = self.busy.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
             metrics::gauge!(telemetry::BUSY).set(busy as f64);
             let _ = job.reply.send(outcome);

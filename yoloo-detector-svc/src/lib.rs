@@ -119,6 +119,22 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
 ///
 /// The listener answers `/healthz` (and `/readyz` with 503) while the model loads.
 ///
+/// ```no_run
+/// use clap::Parser;
+/// use yoloo_detector_svc::{Config, Stop, serve};
+///
+/// # async fn run() -> anyhow::Result<()> {
+/// let config = Config::parse_from(["yoloo-detector-svc", "--model", "models/yolov3-tiny.cfg"]);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// // Stop after a minute instead of on a signal.
+/// let stop = async {
+///     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+///     Stop::Interrupt
+/// };
+/// serve(config, listener, stop).await
+/// # }
+/// ```
+///
 /// # Errors
 ///
 /// When the model cannot be loaded, or the server fails.

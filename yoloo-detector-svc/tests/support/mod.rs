@@ -38,9 +38,10 @@ pub fn spawn(extra: &[&str], env: &[(&str, &str)]) -> Service {
     if !extra.contains(&"--model") {
         cmd.arg("--model").arg(self::core::tiny_cfg());
     }
-    cmd.arg("--threads")
-        .arg("1")
-        .args(extra)
+    if !extra.contains(&"--threads") {
+        cmd.arg("--threads").arg("1");
+    }
+    cmd.args(extra)
         .env_remove("YOLOO_API_KEY")
         .env("YOLOO_LOG_FORMAT", "pretty")
         .env("RUST_LOG", "info")
