@@ -1,5 +1,5 @@
 //! Shared by the integration tests: the fetched assets, the service binary
-//! started as a real process on a free port, and throwaway helper servers
+//! started as a real process on a free port, and throwaway backing servers
 //! (redis-server, moto_server) that are killed when dropped.
 #![allow(dead_code)]
 
