@@ -18,6 +18,17 @@ struct Fake {
     base: String,
     uploads: Vec<HashMap<String, String>>,
     files: HashMap<String, (Vec<u8>, String, String)>,
+    destroyed: Vec<HashMap<String, String>>,
+}
+
+async fn destroy(State(fake): State<Shared>, body: axum::body::Bytes) -> axum::response::Response {
+    let fields: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let mut g = fake.lock().expect("lock");
+    if let Some(id) = fields.get("public_id") {
+        g.files.remove(id);
+    }
+    g.destroyed.push(fields);
+    axum::Json(json!({"result": "ok"})).into_response()
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -72,6 +83,7 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     let fake: Shared = Arc::default();
     let app = axum::Router::new()
         .route("/v1_1/{cloud}/image/upload", axum::routing::post(upload))
+        .route("/v1_1/{cloud}/image/destroy", axum::routing::post(destroy))
         .route("/res/{*id}", axum::routing::get(serve_file))
         .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -167,5 +179,54 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     );
     let page = page.text().await.expect("text");
     assert!(page.contains(&format!("{base}/res/yoloo-test/{id}/annotated")));
+    v.stop();
+
+    // The record store is down (nothing listens on that Redis port): the
+    // upload fails, and the three images already sent to Cloudinary are
+    // destroyed again with signed requests.
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let v = Viewer::start(
+        dir2.path(),
+        &[
+            (
+                "CLOUDINARY_URL",
+                "cloudinary://123456:s3cr3t@democloud".into(),
+            ),
+            ("CLOUDINARY_API_BASE", base.clone()),
+            ("CLOUDINARY_FOLDER", "yoloo-test".into()),
+            (
+                "REDIS_URL",
+                format!("redis://127.0.0.1:{}/0", support::free_port()),
+            ),
+        ],
+    );
+    let before = fake.lock().expect("lock").files.len();
+    let r = c
+        .post(v.url("/api/images"))
+        .multipart(form(&[("bus.jpg", bus.clone())]))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 503);
+    let (destroyed, after) = {
+        let g = fake.lock().expect("lock");
+        (g.destroyed.clone(), g.files.len())
+    };
+    assert_eq!(destroyed.len(), 3, "{destroyed:?}");
+    assert_eq!(
+        after, before,
+        "images left on Cloudinary for an unrecorded upload"
+    );
+    for d in &destroyed {
+        assert_eq!(d["api_key"], "123456");
+        let expected = yoloo_viewer_svc::cloudinary::sign(
+            &[
+                ("public_id", &d["public_id"]),
+                ("timestamp", &d["timestamp"]),
+            ],
+            "s3cr3t",
+        );
+        assert_eq!(d["signature"], expected);
+    }
     v.stop();
 }
