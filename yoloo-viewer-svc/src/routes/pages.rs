@@ -266,6 +266,7 @@ pub async fn detail(
     let timings = r
         .timings_ms
         .as_ref()
+        .filter(|_| r.status == Status::Done)
         .map(|t| {
             vec![
                 ("decode", format!("{:.1} ms", t.decode)),
