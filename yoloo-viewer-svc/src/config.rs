@@ -65,7 +65,12 @@ pub struct Config {
     #[arg(long, env = "YOLOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
 
-    /// Seconds in-flight requests get to finish after SIGTERM/SIGINT.
+    /// Seconds to keep serving after SIGTERM with `/readyz` at 503, so load
+    /// balancers stop sending traffic before the listener closes (SIGINT skips it).
+    #[arg(long, env = "YOLOO_DRAIN_DELAY", default_value_t = 5.0)]
+    pub drain_delay: f64,
+
+    /// Seconds in-flight requests get to finish once the listener is closed.
     #[arg(long, env = "YOLOO_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace: u64,
 

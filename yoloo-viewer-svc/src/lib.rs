@@ -52,8 +52,8 @@ pub fn metrics_handle() -> PrometheusHandle {
     }
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() {
+/// Resolves on SIGTERM (`true`: an orchestrator, drain first) or SIGINT (`false`).
+pub async fn shutdown_signal() -> bool {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -71,26 +71,36 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        () = ctrl_c => false,
+        () = term => true,
     }
 }
 
-/// Serves until `shutdown` resolves; then readiness turns 503, in-flight
-/// requests get `YOLOO_SHUTDOWN_GRACE` seconds to finish.
+/// Serves until `shutdown` resolves; then readiness turns 503, the listener
+/// stays open for `YOLOO_DRAIN_DELAY` seconds when `shutdown` gave `true`
+/// (SIGTERM), closes, and in-flight requests get `YOLOO_SHUTDOWN_GRACE`
+/// seconds to finish.
 pub async fn serve(
     state: SharedState,
     listener: TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    shutdown: impl std::future::Future<Output = bool> + Send + 'static,
 ) -> std::io::Result<()> {
+    let drain = Duration::try_from_secs_f64(state.config.drain_delay).unwrap_or(Duration::ZERO);
     let grace = Duration::from_secs(state.config.shutdown_grace);
     let app = routes::router(state.clone());
     let (tx, mut rx) = tokio::sync::watch::channel(false);
     let st = state.clone();
     let graceful = async move {
-        shutdown.await;
+        let terminate = shutdown.await;
         st.ready.store(false, Ordering::SeqCst);
-        tracing::info!("shutting down: readiness is now 503, finishing in-flight requests");
+        if terminate && !drain.is_zero() {
+            tracing::info!(
+                delay_s = drain.as_secs_f64(),
+                "shutting down: readiness is now 503, still serving while load balancers notice"
+            );
+            tokio::time::sleep(drain).await;
+        }
+        tracing::info!("listener closed; finishing in-flight requests");
         let _ = tx.send(true);
     };
     let server = axum::serve(listener, app).with_graceful_shutdown(graceful);

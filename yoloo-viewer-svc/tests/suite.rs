@@ -508,6 +508,49 @@ async fn sigterm_lets_in_flight_uploads_finish() {
     v.stop();
 }
 
+/// With a drain delay, SIGTERM first turns `/readyz` to 503 while the
+/// listener still serves (load balancers stop routing), then the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_with_readyz_503_before_closing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = Viewer::start(dir.path(), &[("YOLOO_DRAIN_DELAY", "1.5".to_owned())]);
+    let c = client();
+    assert_eq!(
+        c.get(v.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .status(),
+        200
+    );
+    let sent = std::time::Instant::now();
+    v.send_term();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        c.get(v.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz while draining")
+            .status(),
+        503
+    );
+    // Still serving pages while draining.
+    assert_eq!(
+        c.get(v.url("/"))
+            .send()
+            .await
+            .expect("gallery while draining")
+            .status(),
+        200
+    );
+    let status = v.wait_exit(std::time::Duration::from_secs(20));
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        sent.elapsed() >= std::time::Duration::from_millis(1500),
+        "the drain delay was skipped"
+    );
+}
+
 /// Redis goes away: uploads fail with 503 (nothing claimed), the images
 /// already stored for them are deleted again, readiness says not ready.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -137,6 +137,7 @@ impl Viewer {
             .env("YOLOO_MODEL", asset("models/yolov3-tiny.cfg"))
             .env("YOLOO_THREADS", "2")
             .env("YOLOO_SHUTDOWN_GRACE", "10")
+            .env("YOLOO_DRAIN_DELAY", "0")
             .env("RUST_LOG", "info,yoloo_viewer_svc=debug")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file));
