@@ -12,6 +12,7 @@
 //! compare preprocess --image I [--iters N]
 //! compare decode-nms --heads DIR/heads.json [--iters N]
 //! compare pipeline --model M.cfg --threads T --image I.jpg [--iters N]
+//! compare pipeline-throughput --model M.cfg --threads T --image I.jpg [--batch] [--rounds R --per-round P]
 //! ```
 
 #[path = "../../../yoloo-core/tests/support/mod.rs"]
@@ -31,7 +32,7 @@ use yoloo_core::decode::{Candidate, YoloHead, decode};
 use yoloo_core::detector::DetectOptions;
 use yoloo_core::image_io::{DecodeLimits, open_image};
 use yoloo_core::nms::{NmsConfig, nms};
-use yoloo_core::preprocess::{Transform, preprocess};
+use yoloo_core::preprocess::{Preprocessor, Transform, preprocess};
 use yoloo_core::{Detector, Labels, ResizeMode, darknet};
 
 /// Seed of the generated full-YOLOv3 weights (every engine reads the same file).
@@ -82,7 +83,8 @@ enum Cmd {
         #[command(flatten)]
         rounds: Rounds,
     },
-    /// Decoded image → `[1, 3, 416, 416]` tensor (stretch), one thread.
+    /// Decoded image → `[1, 3, 416, 416]` planes (stretch), one thread:
+    /// `Preprocessor::preprocess_into` a reused buffer, and `preprocess`.
     Preprocess {
         #[arg(long)]
         image: PathBuf,
@@ -108,6 +110,20 @@ enum Cmd {
         image: PathBuf,
         #[command(flatten)]
         reps: Reps,
+    },
+    /// Encoded images → detections per second: `Detector::detect_bytes_batch`
+    /// (images in parallel) with --batch, else one `detect_bytes` after another.
+    PipelineThroughput {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long)]
+        threads: usize,
+        #[arg(long)]
+        image: PathBuf,
+        #[arg(long)]
+        batch: bool,
+        #[command(flatten)]
+        rounds: Rounds,
     },
 }
 
@@ -223,7 +239,22 @@ fn main() -> Result<()> {
         }
         Cmd::Preprocess { image, size, reps } => {
             let img = open_image(&image, &DecodeLimits::default())?;
+            // The hot path: a reused Preprocessor writing into a reused buffer.
+            let mut pre = Preprocessor::new();
+            let mut buf = vec![0.0f32; 3 * size as usize * size as usize];
             let samples = time_it(&reps, || {
+                let t = pre.preprocess_into(
+                    black_box(&img),
+                    size,
+                    size,
+                    ResizeMode::Stretch,
+                    &mut buf,
+                )?;
+                black_box((&buf, t));
+                Ok(())
+            })?;
+            // The one-off call: allocates (and zeroes) a new tensor each time.
+            let alloc = time_it(&reps, || {
                 black_box(preprocess(
                     black_box(&img),
                     size,
@@ -232,7 +263,7 @@ fn main() -> Result<()> {
                 )?);
                 Ok(())
             })?;
-            json!({ "samples_ms": samples, "width": img.width(), "height": img.height() })
+            json!({ "samples_ms": samples, "alloc_samples_ms": alloc, "width": img.width(), "height": img.height() })
         }
         Cmd::DecodeNms { heads, reps } => decode_nms(&heads, &reps)?,
         Cmd::Pipeline {
@@ -250,6 +281,38 @@ fn main() -> Result<()> {
                 Ok(())
             })?;
             json!({ "load_ms": load_ms, "samples_ms": samples, "detections": found })
+        }
+        Cmd::PipelineThroughput {
+            model,
+            threads,
+            image,
+            batch,
+            rounds,
+        } => {
+            let (d, load_ms) = detector(&model, threads)?;
+            let bytes = std::fs::read(&image).with_context(|| image.display().to_string())?;
+            let opts = original_options();
+            let one_round = |n: usize| -> Result<f64> {
+                let t = Instant::now();
+                if batch {
+                    let all = vec![bytes.as_slice(); n];
+                    for r in d.detect_bytes_batch(&all, &opts) {
+                        black_box(r?);
+                    }
+                } else {
+                    for _ in 0..n {
+                        black_box(d.detect_bytes(&bytes, &opts)?);
+                    }
+                }
+                Ok(n as f64 / t.elapsed().as_secs_f64())
+            };
+            for _ in 0..rounds.warmup_rounds {
+                one_round(threads.max(2))?;
+            }
+            let ips = (0..rounds.rounds.max(1))
+                .map(|_| one_round(rounds.per_round.max(1)))
+                .collect::<Result<Vec<_>>>()?;
+            json!({ "load_ms": load_ms, "rounds_ips": ips })
         }
     };
     println!("{out}");
