@@ -34,7 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("YOLOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "yoloo"))
 VENV = os.environ.get("YOLOO_BENCH_VENV", os.path.join(CACHE, "bench-venv"))
 REQUIREMENTS = os.path.join(ROOT, "benches", "requirements.txt")
-TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(os.path.expanduser("~"), ".cache", "yoloo-target"))
+TARGET = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR") or "target")
 
 CONF, NMS_IOU, SIZE = 0.5, 0.4, 416
 
