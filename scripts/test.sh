@@ -33,3 +33,7 @@ fi
 cargo test --release --workspace --locked "$@"
 # Benchmarks compile and run once each (criterion's test mode): they cannot rot.
 cargo test --release --workspace --locked --benches "$@"
+# The engine comparison (yoloo vs ONNX Runtime vs OpenCV) in its smoke mode,
+# two iterations per row, so the harness cannot rot; it keeps its own
+# virtualenv (benches/requirements.txt). Not a timed test: nothing is asserted on time.
+python3 benches/compare.py --quick

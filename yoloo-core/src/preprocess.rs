@@ -34,7 +34,7 @@ use ndarray::Array4;
 
 use crate::bbox::BBox;
 use crate::error::{Error, Result};
-use crate::resize::{ResizeScratch, resize_bilinear};
+use crate::resize::{PlanesOut, ResizeScratch, resize_bilinear_planes};
 
 /// How an image is fitted to the network input size.
 ///
@@ -378,8 +378,6 @@ fn with_thread_preprocessor<T>(f: impl FnOnce(&mut Preprocessor) -> T) -> T {
 /// ```
 pub struct Preprocessor {
     scratch: ResizeScratch,
-    /// The resized image content, in the source's pixel layout.
-    resized: Vec<u8>,
 }
 
 impl fmt::Debug for Preprocessor {
@@ -401,14 +399,13 @@ impl Preprocessor {
     pub fn new() -> Self {
         Self {
             scratch: ResizeScratch::default(),
-            resized: Vec::new(),
         }
     }
 
-    /// Bytes of scratch memory currently held (resized image and the
+    /// Bytes of scratch memory currently held (the
     /// resizer's coefficient and row buffers).
     pub fn scratch_bytes(&self) -> usize {
-        self.resized.capacity() + self.scratch.capacity_bytes()
+        self.scratch.capacity_bytes()
     }
 
     /// Same as the free function [`preprocess`].
@@ -464,39 +461,41 @@ impl Preprocessor {
         let (sw, sh) = (img.width(), img.height());
         let (cw, ch) = (t.content_width(), t.content_height());
 
-        let content: &[u8] = if (cw, ch) == (sw, sh) {
-            &src
-        } else {
-            let len = cw as usize * ch as usize * layout.channels();
-            if self.resized.len() < len {
-                self.resized.resize(len, 0);
-            }
-            let ok = resize_bilinear(
-                &src,
-                sw as usize,
-                sh as usize,
-                layout.channels(),
-                &mut self.resized[..len],
-                cw as usize,
-                ch as usize,
-                &mut self.scratch,
-            );
-            if !ok {
-                return Err(Error::InvalidParameter(format!(
-                    "cannot resize {sw}x{sh} to {cw}x{ch}"
-                )));
-            }
-            &self.resized[..len]
-        };
-
         let (r, rest) = out.split_at_mut(plane);
         let (g, b) = rest.split_at_mut(plane);
-        match layout {
-            Layout::Gray => write_planes::<1>(content, &t, [r, g, b]),
-            Layout::GrayAlpha => write_planes::<2>(content, &t, [r, g, b]),
-            Layout::Rgb => write_planes::<3>(content, &t, [r, g, b]),
-            Layout::Rgba => write_planes::<4>(content, &t, [r, g, b]),
+        if (cw, ch) == (sw, sh) {
+            match layout {
+                Layout::Gray => write_planes::<1>(&src, &t, [r, g, b]),
+                Layout::GrayAlpha => write_planes::<2>(&src, &t, [r, g, b]),
+                Layout::Rgb => write_planes::<3>(&src, &t, [r, g, b]),
+                Layout::Rgba => write_planes::<4>(&src, &t, [r, g, b]),
+            }
+            return Ok(t);
         }
+        // Resize straight into the planes (no intermediate 8-bit image),
+        // then grey around the content.
+        let (px, py) = (t.pad_x() as usize, t.pad_y() as usize);
+        let ok = resize_bilinear_planes(
+            &src,
+            sw as usize,
+            sh as usize,
+            layout.channels(),
+            cw as usize,
+            ch as usize,
+            PlanesOut {
+                planes: [&mut *r, &mut *g, &mut *b],
+                stride: width as usize,
+                x: px,
+                y: py,
+            },
+            &mut self.scratch,
+        );
+        if !ok {
+            return Err(Error::InvalidParameter(format!(
+                "cannot resize {sw}x{sh} to {cw}x{ch}"
+            )));
+        }
+        fill_padding(&t, [r, g, b]);
         Ok(t)
     }
 }
@@ -605,6 +604,24 @@ fn write_planes_impl<const C: usize>(content: &[u8], t: &Transform, planes: [&mu
 /// result is exactly rounded (255 gives exactly 1.0); it vectorises, unlike a
 /// lookup table.
 #[inline(always)]
+/// Grey (0.5) around the content rectangle of `t` in the three planes.
+fn fill_padding(t: &Transform, planes: [&mut [f32]; 3]) {
+    let (w, h) = (t.dst_width() as usize, t.dst_height() as usize);
+    let (cw, ch) = (t.content_width() as usize, t.content_height() as usize);
+    if (cw, ch) == (w, h) {
+        return;
+    }
+    let (px, py) = (t.pad_x() as usize, t.pad_y() as usize);
+    for p in planes {
+        p[..py * w].fill(0.5);
+        p[(py + ch) * w..h * w].fill(0.5);
+        for row in p[py * w..(py + ch) * w].chunks_exact_mut(w) {
+            row[..px].fill(0.5);
+            row[px + cw..].fill(0.5);
+        }
+    }
+}
+
 fn deinterleave<const C: usize>(src: &[u8], r: &mut [f32], g: &mut [f32], b: &mut [f32]) {
     let (ig, ib) = if C >= 3 { (1, 2) } else { (0, 0) };
     let px = src.chunks_exact(C);

@@ -213,3 +213,39 @@ fn load_errors_name_the_problem() {
     let err = Detector::load(dir.path().join("model.pt")).unwrap_err();
     assert!(matches!(err, Error::InvalidParameter(_)), "{err}");
 }
+
+#[test]
+fn batches_run_in_parallel_keep_order_and_errors_in_place() {
+    let det = detector(DetectorConfig {
+        threads: 2,
+        ..Default::default()
+    });
+    let one = detector(DetectorConfig {
+        threads: 1,
+        ..Default::default()
+    });
+    let zidane = open_image(&support::image("zidane.jpg"), &DecodeLimits::default()).unwrap();
+    let images = [bus(), zidane.clone(), bus(), zidane];
+    // Batch inferences are single-threaded: the same arithmetic as `one`.
+    let expected: Vec<_> = images
+        .iter()
+        .map(|i| one.detect(i).unwrap().detections)
+        .collect();
+    assert_ne!(expected[0], expected[1]);
+    let got: Vec<_> = det
+        .detect_batch(&images)
+        .into_iter()
+        .map(|r| r.unwrap().detections)
+        .collect();
+    assert_eq!(got, expected);
+
+    let bytes = std::fs::read(support::image("bus.jpg")).unwrap();
+    let inputs: [&[u8]; 3] = [&bytes, b"not an image", &bytes];
+    let opts = DetectOptions::default();
+    let got = det.detect_bytes_batch(&inputs, &opts);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0].as_ref().unwrap().detections, expected[0]);
+    assert!(got[1].is_err());
+    assert_eq!(got[2].as_ref().unwrap().detections, expected[0]);
+    assert!(det.detect_batch(&[]).is_empty());
+}

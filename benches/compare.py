@@ -1,0 +1,650 @@
+#!/usr/bin/env python3
+"""yoloo vs ONNX Runtime vs OpenCV DNN, in one run, on the same machine,
+image, model files and thread counts. Prints a markdown table.
+
+    python3 benches/compare.py            # full run (≈ 5–8 min on 2 cores)
+    python3 benches/compare.py --quick    # smoke run: few iterations (CI)
+
+What it does (see benches/README.md for what each row measures):
+  1. makes (once) a virtualenv with the pinned peers, benches/requirements.txt,
+     in ${YOLOO_CACHE:-~/.cache/yoloo}/bench-venv, and re-runs itself in it;
+  2. builds the Rust side (`cargo build --release --workspace --bins --examples`)
+     unless --no-build;
+  3. `compare prepare`: the seeded full YOLOv3 (cfg + weights, written once),
+     the ONNX exports of both models made by yoloo's converter, synthetic
+     full-size head outputs — all in ${YOLOO_CACHE}/bench;
+  4. times every row for yoloo (the `compare` binary, one process per
+     measurement), ONNX Runtime (on yoloo's ONNX export) and OpenCV DNN
+     (on the Darknet files), one engine after the other per row.
+
+Nothing here asserts on time: the output is a report, not a test.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.environ.get("YOLOO_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "yoloo"))
+VENV = os.environ.get("YOLOO_BENCH_VENV", os.path.join(CACHE, "bench-venv"))
+REQUIREMENTS = os.path.join(ROOT, "benches", "requirements.txt")
+TARGET = os.path.join(ROOT, os.environ.get("CARGO_TARGET_DIR") or "target")
+
+CONF, NMS_IOU, SIZE = 0.5, 0.4, 416
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------- set-up
+
+
+def ensure_venv(args):
+    """Re-executes this script with the bench virtualenv's Python."""
+    try:
+        import cv2  # noqa: F401
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+        return
+    except ImportError:
+        pass
+    py = os.path.join(VENV, "bin", "python")
+    if os.path.realpath(sys.executable) == os.path.realpath(py) or os.environ.get("YOLOO_BENCH_REEXEC"):
+        sys.exit("compare.py: cannot import cv2/numpy/onnxruntime in %s; "
+                 "pip install -r benches/requirements.txt" % sys.executable)
+    ok = os.path.exists(py) and subprocess.run(
+        [py, "-c", "import cv2, numpy, onnxruntime"], capture_output=True).returncode == 0
+    if not ok:
+        log("== creating %s (%s)" % (VENV, os.path.relpath(REQUIREMENTS, ROOT)))
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "-r", REQUIREMENTS], check=True)
+    env = dict(os.environ, YOLOO_BENCH_REEXEC="1")
+    os.execve(py, [py, os.path.abspath(__file__)] + sys.argv[1:], env)
+
+
+def build(args):
+    if args.no_build:
+        return
+    log("== cargo build --release --workspace --bins --examples")
+    env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
+    subprocess.run(["cargo", "build", "--release", "--workspace", "--bins", "--examples", "--quiet"],
+                   cwd=ROOT, env=env, check=True)
+
+
+def yoloo(*argv):
+    exe = os.path.join(TARGET, "release", "compare")
+    out = subprocess.run([exe] + [str(a) for a in argv], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError("compare %s failed:\n%s" % (" ".join(map(str, argv)), out.stderr))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------- statistics
+
+
+def percentile(xs, q):
+    xs = sorted(xs)
+    if len(xs) == 1:
+        return xs[0]
+    pos = (len(xs) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def stats(xs):
+    return {"median": percentile(xs, 0.5), "p10": percentile(xs, 0.1), "p90": percentile(xs, 0.9),
+            "n": len(xs), "samples": xs}
+
+
+def time_calls(fn, iters, warmup):
+    for _ in range(warmup):
+        fn()
+    out = []
+    for _ in range(max(1, iters)):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1e3)
+    return out
+
+
+def throughput_rounds(fns, rounds, per_round, warmup_rounds=1):
+    """Images/s: len(fns) threads (each with its own engine instance) share
+    per_round calls; one figure per round."""
+
+    def one(n):
+        lock = threading.Lock()
+        left = [n]
+        errors = []
+
+        def worker(fn):
+            try:
+                while True:
+                    with lock:
+                        if left[0] <= 0:
+                            return
+                        left[0] -= 1
+                    fn()
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        ts = [threading.Thread(target=worker, args=(f,)) for f in fns]
+        t = time.perf_counter()
+        for th in ts:
+            th.start()
+        for th in ts:
+            th.join()
+        if errors:
+            raise errors[0]
+        return n / (time.perf_counter() - t)
+
+    for _ in range(warmup_rounds):
+        one(len(fns))
+    return [one(per_round) for _ in range(max(1, rounds))]
+
+
+# --------------------------------------------------------------- peers
+
+
+def ort_session(path, threads):
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.log_severity_level = 3
+    return ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
+
+
+def cv_net(cfg, weights):
+    import cv2
+
+    net = cv2.dnn.readNetFromDarknet(cfg, weights)
+    net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+    net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+    return net, net.getUnconnectedOutLayersNames()
+
+
+def blob_from(img):
+    import cv2
+
+    return cv2.dnn.blobFromImage(img, 1 / 255.0, (SIZE, SIZE), swapRB=True, crop=False)
+
+
+def original_postprocess(outs, W, H):
+    """The original app's loop over OpenCV's YOLO rows + class-agnostic NMSBoxes."""
+    import cv2
+    import numpy as np
+
+    boxes, confidences, class_ids = [], [], []
+    for out in outs:
+        for detection in out:
+            scores = detection[5:]
+            class_id = np.argmax(scores)
+            confidence = scores[class_id]
+            if confidence > CONF:
+                center_x = int(detection[0] * W)
+                center_y = int(detection[1] * H)
+                w = int(detection[2] * W)
+                h = int(detection[3] * H)
+                x = int(center_x - w / 2)
+                y = int(center_y - h / 2)
+                boxes.append([x, y, w, h])
+                confidences.append(float(confidence))
+                class_ids.append(int(class_id))
+    idx = cv2.dnn.NMSBoxes(boxes, confidences, CONF, NMS_IOU) if boxes else []
+    return [(class_ids[i], confidences[i], boxes[i]) for i in np.array(idx).reshape(-1)]
+
+
+def raw_postprocess(heads, anchors, W, H):
+    """Vectorised numpy decoding of raw YOLO heads (what yoloo's export gives
+    ONNX Runtime) + class-agnostic NMSBoxes: the best a Python user would write."""
+    import cv2
+    import numpy as np
+
+    cut = np.log(CONF / (1 - CONF))
+    boxes, confs, classes = [], [], []
+    for raw, anc in zip(heads, anchors):
+        a = len(anc)
+        g_h, g_w = raw.shape[-2], raw.shape[-1]
+        t = raw.reshape(a, -1, g_h * g_w)
+        ai, cell = np.nonzero(t[:, 4, :] > cut)
+        if len(ai) == 0:
+            continue
+        sel = t[ai, :, cell]
+        cls = sel[:, 5:]
+        best = cls.argmax(1)
+        sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+        conf = sig(sel[:, 4]) * sig(cls[np.arange(len(best)), best])
+        keep = conf > CONF
+        if not keep.any():
+            continue
+        sel, ai, cell, best, conf = sel[keep], ai[keep], cell[keep], best[keep], conf[keep]
+        anc = np.asarray(anc, dtype=np.float32)[ai]
+        cx = (cell % g_w + sig(sel[:, 0])) / g_w * W
+        cy = (cell // g_w + sig(sel[:, 1])) / g_h * H
+        w = np.exp(sel[:, 2]) * anc[:, 0] / SIZE * W
+        h = np.exp(sel[:, 3]) * anc[:, 1] / SIZE * H
+        boxes.append(np.stack([cx - w / 2, cy - h / 2, w, h], 1))
+        confs.append(conf)
+        classes.append(best)
+    if not boxes:
+        return []
+    boxes = np.concatenate(boxes).tolist()
+    confs = np.concatenate(confs).tolist()
+    classes = np.concatenate(classes)
+    idx = np.array(cv2.dnn.NMSBoxes(boxes, confs, CONF, NMS_IOU)).reshape(-1)
+    return [(int(classes[i]), confs[i], boxes[i]) for i in idx]
+
+
+def opencv_rows(heads, anchors, iw, ih):
+    """OpenCV's YOLO-layer rows [cx, cy, w, h, obj, 80 scores] (relative,
+    scores = sigmoid(class)·sigmoid(obj), zeroed at ≤ 0.2) computed from raw
+    heads, in OpenCV's order (row, column, anchor). Not timed: in OpenCV this
+    is part of the forward pass."""
+    import numpy as np
+
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    outs = []
+    for raw, anc in zip(heads, anchors):
+        a = len(anc)
+        g_h, g_w = raw.shape[-2], raw.shape[-1]
+        t = raw.reshape(a, -1, g_h, g_w).transpose(2, 3, 0, 1).astype(np.float32)  # y, x, a, 85
+        rows = np.empty_like(t)
+        xs = np.arange(g_w)[None, :, None]
+        ys = np.arange(g_h)[:, None, None]
+        anc = np.asarray(anc, dtype=np.float32)
+        rows[..., 0] = (xs + sig(t[..., 0])) / g_w
+        rows[..., 1] = (ys + sig(t[..., 1])) / g_h
+        rows[..., 2] = np.exp(t[..., 2]) * anc[None, None, :, 0] / iw
+        rows[..., 3] = np.exp(t[..., 3]) * anc[None, None, :, 1] / ih
+        obj = sig(t[..., 4])
+        rows[..., 4] = obj
+        scores = sig(t[..., 5:]) * obj[..., None]
+        scores[scores <= 0.2] = 0
+        rows[..., 5:] = scores
+        outs.append(rows.reshape(-1, t.shape[-1]))
+    return outs
+
+
+# --------------------------------------------------------------- rows
+
+
+class Bench:
+    def __init__(self, args, prep):
+        import cv2
+
+        self.args = args
+        self.prep = prep
+        self.image_path = os.path.join(ROOT, "assets", "images", args.image)
+        with open(self.image_path, "rb") as f:
+            self.jpeg = f.read()
+        self.img = cv2.imread(self.image_path, cv2.IMREAD_COLOR)
+        self.blob = blob_from(self.img)
+        self.rows = []  # (row, model, {engine: result})
+        self.notes = []
+
+    def it(self, full):
+        a = self.args
+        if a.quick:
+            return 2, 1
+        return (a.iters_full, 1) if full else (a.iters, 2)
+
+    def add(self, row, model, unit, results, better="lower"):
+        self.rows.append({"row": row, "model": model, "unit": unit, "better": better,
+                          "results": results})
+        cells = ", ".join("%s %.2f" % (k, v["median"]) for k, v in results.items() if v)
+        log("   %-38s %-12s %s %s" % (row, model, cells, unit))
+
+    def models(self):
+        p = self.prep
+        out = []
+        if "tiny" in self.args.models:
+            out.append(("yolov3-tiny", p["tiny_cfg"], p["tiny_weights"], p["onnx"]["yolov3-tiny"], False))
+        if "full" in self.args.models:
+            out.append(("yolov3", p["full_cfg"], p["full_weights"], p["onnx"]["yolov3"], True))
+        return out
+
+    def latency(self, name, cfg, weights, onnx, full, threads):
+        import cv2
+
+        iters, warmup = self.it(full)
+        y = yoloo("latency", "--model", cfg, "--weights", weights, "--threads", threads,
+                  "--image", self.image_path, "--iters", iters, "--warmup", warmup)
+        sess = ort_session(onnx, threads)
+        feed = {sess.get_inputs()[0].name: self.blob}
+        o = time_calls(lambda: sess.run(None, feed), iters, warmup)
+        del sess
+        cv2.setNumThreads(threads)
+        net, names = cv_net(cfg, weights)
+
+        def cv_fwd():
+            net.setInput(self.blob)
+            net.forward(names)
+
+        c = time_calls(cv_fwd, iters, warmup)
+        del net
+        self.add("inference latency, %d thread%s" % (threads, "s" if threads > 1 else ""), name, "ms",
+                 {"yoloo": stats(y["samples_ms"]), "ort": stats(o), "opencv": stats(c)})
+
+    def throughput(self, name, cfg, weights, onnx, full):
+        """Best of 1 image × 2 threads and 2 images × 1 thread, per engine."""
+        import cv2
+
+        a = self.args
+        rounds, per_round = (1, 2) if a.quick else ((3, 4) if full else (5, 12))
+        configs = [(1, 2), (2, 1)]
+        best = {}
+
+        def keep(engine, cfg_name, ips):
+            s = stats(ips)
+            s["config"] = cfg_name
+            if engine not in best or s["median"] > best[engine]["median"]:
+                best[engine] = s
+
+        for workers, threads in configs:
+            cname = "%d×%d" % (workers, threads)
+            y = yoloo("throughput", "--model", cfg, "--weights", weights, "--workers", workers,
+                      "--threads", threads, "--image", self.image_path, "--rounds", rounds,
+                      "--per-round", per_round)
+            keep("yoloo", cname, y["rounds_ips"])
+            # One session serves concurrent runs (ORT's Run is thread-safe).
+            sess = ort_session(onnx, threads)
+            feed = {sess.get_inputs()[0].name: self.blob}
+            keep("ort", cname, throughput_rounds([lambda: sess.run(None, feed)] * workers, rounds, per_round))
+            del sess
+            # A cv2.dnn.Net is not thread-safe: one per worker.
+            cv2.setNumThreads(threads)
+            nets = [cv_net(cfg, weights) for _ in range(workers)]
+
+            def fwd(net_names):
+                net, names = net_names
+                return lambda: (net.setInput(self.blob), net.forward(names))
+
+            keep("opencv", cname, throughput_rounds([fwd(n) for n in nets], rounds, per_round))
+            del nets
+        self.add("throughput, both cores (best config)", name, "images/s", best, better="higher")
+
+    def pipeline(self, name, cfg, weights, onnx, full):
+        import cv2
+        import numpy as np
+
+        threads = 2
+        iters, warmup = self.it(full)
+        y = yoloo("pipeline", "--model", cfg, "--weights", weights, "--threads", threads,
+                  "--image", self.image_path, "--iters", iters, "--warmup", warmup)
+        counts = {"yoloo": y["detections"]}
+        buf = np.frombuffer(self.jpeg, dtype=np.uint8)
+        cv2.setNumThreads(threads)
+
+        sess = ort_session(onnx, threads)
+        in_name = sess.get_inputs()[0].name
+        anchors = heads_anchors(cfg)
+
+        def ort_pipe():
+            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            outs = sess.run(None, {in_name: blob_from(img)})
+            return raw_postprocess(outs, anchors, img.shape[1], img.shape[0])
+
+        counts["ort"] = len(ort_pipe())
+        o = time_calls(ort_pipe, iters, warmup)
+        del sess
+        net, names = cv_net(cfg, weights)
+
+        def cv_pipe():
+            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            net.setInput(blob_from(img))
+            return original_postprocess(net.forward(names), img.shape[1], img.shape[0])
+
+        counts["opencv"] = len(cv_pipe())
+        c = time_calls(cv_pipe, iters, warmup)
+        del net
+        self.add("whole pipeline JPEG → detections, 2 threads", name, "ms",
+                 {"yoloo": stats(y["samples_ms"]), "ort": stats(o), "opencv": stats(c)})
+        self.notes.append("detections on %s (%s, confidence 0.5, class-agnostic NMS 0.4): %s"
+                          % (self.args.image, name,
+                             ", ".join("%s %d" % (k, v) for k, v in counts.items())))
+
+    def pipeline_throughput(self, name, cfg, weights, onnx, full):
+        """JPEG → detections per second on both cores, best configuration per engine."""
+        import cv2
+        import numpy as np
+
+        a = self.args
+        rounds, per_round = (1, 2) if a.quick else ((3, 4) if full else (5, 12))
+        buf = np.frombuffer(self.jpeg, dtype=np.uint8)
+        anchors = heads_anchors(cfg)
+        best = {}
+
+        def keep(engine, cfg_name, ips):
+            s = stats(ips)
+            s["config"] = cfg_name
+            if engine not in best or s["median"] > best[engine]["median"]:
+                best[engine] = s
+
+        for workers, threads in [(1, 2), (2, 1)]:
+            cname = "%d×%d" % (workers, threads)
+            y = yoloo("pipeline-throughput", "--model", cfg, "--weights", weights, "--threads", 2,
+                      "--image", self.image_path, "--rounds", rounds, "--per-round", per_round,
+                      *(["--batch"] if workers == 2 else []))
+            keep("yoloo", "batch" if workers == 2 else cname, y["rounds_ips"])
+            cv2.setNumThreads(threads)
+            sess = ort_session(onnx, threads)
+            in_name = sess.get_inputs()[0].name
+
+            def ort_pipe():
+                img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+                outs = sess.run(None, {in_name: blob_from(img)})
+                return raw_postprocess(outs, anchors, img.shape[1], img.shape[0])
+
+            keep("ort", cname, throughput_rounds([ort_pipe] * workers, rounds, per_round))
+            del sess
+
+            def cv_pipe(net_names):
+                net, names = net_names
+
+                def run():
+                    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+                    net.setInput(blob_from(img))
+                    return original_postprocess(net.forward(names), img.shape[1], img.shape[0])
+
+                return run
+
+            nets = [cv_net(cfg, weights) for _ in range(workers)]
+            keep("opencv", cname, throughput_rounds([cv_pipe(n) for n in nets], rounds, per_round))
+            del nets
+        self.add("pipeline throughput JPEG → detections, both cores", name, "images/s", best,
+                 better="higher")
+
+    def preprocess(self):
+        import cv2
+
+        iters, warmup = (3, 1) if self.args.quick else (self.args.iters * 5, 5)
+        y = yoloo("preprocess", "--image", self.image_path, "--iters", iters, "--warmup", warmup)
+        cv2.setNumThreads(1)
+        c = time_calls(lambda: blob_from(self.img), iters, warmup)
+        h, w = self.img.shape[:2]
+        self.add("preprocessing %d×%d → %d² (1 thread)" % (w, h, SIZE), "—", "ms",
+                 {"yoloo": stats(y["samples_ms"]), "ort": None, "opencv": stats(c)})
+        self.notes.append("preprocessing: yoloo = `Preprocessor::preprocess_into` a reused buffer; "
+                          "the allocating `preprocess()` (a fresh zeroed tensor per call) took %.3g ms "
+                          "(median); OpenCV = `blobFromImage(img, 1/255, (416, 416), swapRB=True)`, "
+                          "which allocates its blob" % stats(y["alloc_samples_ms"])["median"])
+
+    def decode_nms(self):
+        import cv2
+        import numpy as np
+
+        with open(self.prep["heads"]) as f:
+            meta = json.load(f)
+        d = os.path.dirname(self.prep["heads"])
+        heads = [np.fromfile(os.path.join(d, h["file"]), dtype="<f4").reshape(h["shape"]) for h in meta["heads"]]
+        anchors = [h["anchors"] for h in meta["heads"]]
+        W, H = meta["image"]
+        iters, warmup = (3, 1) if self.args.quick else (self.args.iters * 5, 5)
+        y = yoloo("decode-nms", "--heads", self.prep["heads"], "--iters", iters, "--warmup", warmup)
+        cv2.setNumThreads(1)
+        o = time_calls(lambda: raw_postprocess(heads, anchors, W, H), iters, warmup)
+        rows = opencv_rows(heads, anchors, *meta["input"])
+        kept = {"yoloo": y["kept"], "ort": len(raw_postprocess(heads, anchors, W, H)),
+                "opencv": len(original_postprocess(rows, W, H))}
+        c = time_calls(lambda: original_postprocess(rows, W, H), max(3, iters // 10), 1)
+        self.add("decode + NMS, %d rows (1 thread)" % y["rows"], "yolov3 heads", "ms",
+                 {"yoloo": stats(y["samples_ms"]), "ort": stats(o), "opencv": stats(c)})
+        self.notes.append("decode + NMS: %d candidates above 0.5; kept %s"
+                          % (y["candidates"], ", ".join("%s %d" % kv for kv in kept.items())))
+
+
+def heads_anchors(cfg_path):
+    """Anchors per [yolo] section, in the order of the network's outputs."""
+    anchors, masks, cur = [], [], None
+    with open(cfg_path) as f:
+        for line in f:
+            line = line.split("#")[0].strip()
+            if line.startswith("["):
+                cur = line
+            elif "=" in line and cur == "[yolo]":
+                k, v = [s.strip() for s in line.split("=", 1)]
+                if k == "mask":
+                    masks.append([int(x) for x in v.split(",")])
+                elif k == "anchors" and not anchors:
+                    n = [float(x) for x in v.split(",")]
+                    anchors = list(zip(n[0::2], n[1::2]))
+    return [[anchors[i] for i in m] for m in masks]
+
+
+# --------------------------------------------------------------- output
+
+ENGINES = [("yoloo", "yoloo"), ("ort", "ONNX Runtime"), ("opencv", "OpenCV DNN")]
+
+
+def cell(r, unit):
+    if not r:
+        return "—"
+    s = "%.3g" % r["median"] if r["median"] < 10 else "%.1f" % r["median"]
+    spread = "%.3g–%.3g" % (r["p10"], r["p90"]) if r["median"] < 10 else "%.1f–%.1f" % (r["p10"], r["p90"])
+    extra = " [%s]" % r["config"] if "config" in r else ""
+    return "%s %s (%s)%s" % (s, unit, spread, extra)
+
+
+def ratio(row, peer):
+    y, p = row["results"].get("yoloo"), row["results"].get(peer)
+    if not y or not p or not p["median"]:
+        return "—"
+    r = y["median"] / p["median"]
+    return ("%.2f×" if r >= 0.1 else "%.3f×") % r
+
+
+def table(rows):
+    out = ["| row | model | yoloo | ONNX Runtime | OpenCV DNN | yoloo/ORT | yoloo/OpenCV |",
+           "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        arrow = "↑" if r["better"] == "higher" else "↓"
+        out.append("| %s %s | %s | %s | %s | %s | %s | %s |" % (
+            r["row"], arrow, r["model"], *(cell(r["results"].get(k), r["unit"]) for k, _ in ENGINES),
+            ratio(r, "ort"), ratio(r, "opencv")))
+    return "\n".join(out)
+
+
+def machine():
+    import cv2
+    import numpy
+    import onnxruntime
+
+    cpu = platform.processor()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    tract = "?"
+    try:
+        with open(os.path.join(ROOT, "Cargo.lock")) as f:
+            lock = f.read().split("[[package]]")
+        tract = next(p.split('version = "')[1].split('"')[0] for p in lock if 'name = "tract-core"' in p)
+    except (OSError, StopIteration, IndexError):
+        pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "tract": tract, "onnxruntime": onnxruntime.__version__,
+            "opencv": cv2.__version__, "numpy": numpy.__version__, "commit": commit}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke run: 2 iterations per row")
+    ap.add_argument("--models", default="tiny,full", help="tiny, full or tiny,full (default)")
+    ap.add_argument("--rows", default="latency,throughput,preprocess,decode,pipeline",
+                    help="comma-separated subset of: latency,throughput,preprocess,decode,pipeline")
+    ap.add_argument("--image", default="bus.jpg", help="a photo in assets/images (default bus.jpg)")
+    ap.add_argument("--iters", type=int, default=20, help="timed iterations per yolov3-tiny row (default 20)")
+    ap.add_argument("--iters-full", type=int, default=5, help="timed iterations per full YOLOv3 row (default 5)")
+    ap.add_argument("--no-build", action="store_true", help="use the compare binary already built")
+    ap.add_argument("--json", help="also write the raw results here")
+    ap.add_argument("--markdown", help="also write the table here")
+    args = ap.parse_args()
+    ensure_venv(args)
+    args.models = [m.strip() for m in args.models.split(",")]
+    args.rows = [r.strip() for r in args.rows.split(",")]
+
+    started = time.time()
+    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "fetch_assets.py"), "--quiet"], check=True)
+    build(args)
+    bench_dir = os.path.join(CACHE, "bench")
+    log("== preparing models in %s" % bench_dir)
+    prep = yoloo("prepare", "--cache", bench_dir, "--size", SIZE)
+    load_before = os.getloadavg()
+    b = Bench(args, prep)
+    for name, cfg, weights, onnx, full in b.models():
+        log("== %s" % name)
+        if "latency" in args.rows:
+            for threads in (1, 2):
+                b.latency(name, cfg, weights, onnx, full, threads)
+        if "throughput" in args.rows:
+            b.throughput(name, cfg, weights, onnx, full)
+        if "pipeline" in args.rows:
+            b.pipeline(name, cfg, weights, onnx, full)
+            b.pipeline_throughput(name, cfg, weights, onnx, full)
+    log("== model-independent rows")
+    if "preprocess" in args.rows:
+        b.preprocess()
+    if "decode" in args.rows:
+        b.decode_nms()
+    load_after = os.getloadavg()
+
+    m = machine()
+    md = [table(b.rows), ""]
+    md.append("%s, %d cores; tract %s, ONNX Runtime %s, OpenCV %s, numpy %s; commit %s%s."
+              % (m["cpu"], m["cores"], m["tract"], m["onnxruntime"], m["opencv"], m["numpy"], m["commit"],
+                 ", quick mode" if args.quick else ""))
+    md.append("Load average (1 min) %.2f before, %.2f after; %.0f s in all. "
+              "Cells: median (p10–p90) over the timed iterations; ↓ lower is better, ↑ higher; "
+              "ratio = yoloo median / peer median. Throughput [W×T] = W images at once × T threads each; "
+              "[batch] = Detector::detect_bytes_batch (images in parallel, one thread each)."
+              % (load_before[0], load_after[0], time.time() - started))
+    for n in b.notes:
+        md.append("- " + n)
+    text = "\n".join(md)
+    print(text)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(text + "\n")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": m, "args": vars(args), "rows": b.rows, "notes": b.notes,
+                       "load": [load_before, load_after]}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
