@@ -226,9 +226,21 @@ pub async fn detect(
     req: Request,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let checked = query
+        .map_err(|e| ApiError::invalid(e.body_text()))
+        .and_then(|Query(query)| {
+            let engine = state.engine_or_503()?;
+            query.options(state.defaults(), engine.detector().labels())
+        });
+    let options = match checked {
+        Ok(options) => options,
+        Err(e) => {
+            // Refused before reading the body: drain it so the connection stays usable.
+            upload::drain(req.into_body(), 0).await;
+            return Err(e);
+        }
+    };
     let engine = state.engine_or_503()?;
-    let options = query.options(state.defaults(), engine.detector().labels())?;
     let render = render_for(req.headers());
     let upload = upload::read(req, state.config().max_body_bytes, true).await?;
     let Some(image) = upload.image else {

@@ -84,7 +84,12 @@ const DRAIN_MAX_BYTES: u64 = 64 * 1024 * 1024;
 const DRAIN_MAX_TIME: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Reads and discards what is left of a refused body, within the bounds above.
-async fn drain(body: axum::body::Body, already: u64) {
+///
+/// Answering before the body is read would leave it unread on the
+/// connection: the server then closes it, and a client that already put the
+/// connection back in its pool fails its next request. Draining keeps the
+/// connection reusable.
+pub async fn drain(body: axum::body::Body, already: u64) {
     let mut body = body;
     let mut seen = already;
     let _ = tokio::time::timeout(DRAIN_MAX_TIME, async {
@@ -134,7 +139,14 @@ pub async fn read(req: Request, limit: usize, allow_raw: bool) -> Result<Upload,
         drain(req.into_body(), 0).await;
         return Err(too_large(limit));
     }
-    match body_kind(req.headers(), allow_raw)? {
+    let kind = match body_kind(req.headers(), allow_raw) {
+        Ok(kind) => kind,
+        Err(e) => {
+            drain(req.into_body(), 0).await;
+            return Err(e);
+        }
+    };
+    match kind {
         BodyKind::Raw => {
             let bytes = read_raw(req.into_body(), limit).await?;
             Ok(Upload {
