@@ -6,7 +6,7 @@ mod support;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use support::{client, image, read, start};
+use support::{client, image, post_form, post_jpeg, read, start};
 
 /// Resident memory the process may reach after the whole barrage (the model,
 /// tract's plans, buffers for a 20 MiB body and allocator slack). Measured 114 MiB;
@@ -148,7 +148,7 @@ async fn hostile_bodies_and_parameters_get_their_4xx() {
         .part("file", Part::bytes(bus.clone()).file_name("bus.jpg"))
         .text("note", "hi");
     expect(
-        c.post(&url).multipart(form).send().await.unwrap(),
+        post_form(&c, &url, form).await,
         StatusCode::BAD_REQUEST,
         "missing_image",
         "multipart without image",
@@ -180,11 +180,7 @@ async fn hostile_bodies_and_parameters_get_their_4xx() {
         "classes=,",
         "max_detections=-1",
     ] {
-        let r = c
-            .post(format!("{url}?{q}"))
-            .header("content-type", "image/jpeg")
-            .body(bus.clone())
-            .send()
+        let r = post_jpeg(&c, &format!("{url}?{q}"), bus.clone())
             .await
             .unwrap();
         expect(r, StatusCode::BAD_REQUEST, "invalid_parameter", q).await;
@@ -211,18 +207,12 @@ async fn hostile_bodies_and_parameters_get_their_4xx() {
                 .text("min_confidence", "7"),
         ),
     ] {
-        let r = c.post(&ds).multipart(form).send().await.unwrap();
+        let r = post_form(&c, &ds, form).await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{what}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["success"], false, "{what}");
     }
-    let r = c
-        .post(&ds)
-        .header("content-type", "image/jpeg")
-        .body(bus.clone())
-        .send()
-        .await
-        .unwrap();
+    let r = post_jpeg(&c, &ds, bus.clone()).await.unwrap();
     assert_eq!(
         r.status(),
         StatusCode::BAD_REQUEST,

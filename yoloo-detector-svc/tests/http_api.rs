@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use support::{client, image, read, start, start_with_env};
+use support::{client, get_text, image, post_form, read, start, start_with_env};
 use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
 use yoloo_detector_svc::routes::deepstack::DeepStackResponse;
@@ -94,7 +94,7 @@ async fn raw_octet_stream_no_type_and_multipart_bodies_agree() {
         .await
         .unwrap();
     let form = Form::new().part("image", Part::bytes(bus.clone()).file_name("bus.jpg"));
-    let r = client().post(&url).multipart(form).send().await.unwrap();
+    let r = post_form(&client(), &url, form).await;
     assert_eq!(r.status(), StatusCode::OK);
     let multipart: DetectResponse = r.json().await.unwrap();
     for other in [&octet, &untyped, &multipart] {
@@ -248,12 +248,7 @@ async fn deepstack_route_answers_like_deepstack() {
         .part("image", Part::bytes(bus.clone()).file_name("image"))
         .text("min_confidence", "0.1")
         .text("api_key", "");
-    let r = client()
-        .post(svc.url("/v1/vision/detection"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&client(), &svc.url("/v1/vision/detection"), form).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: DeepStackResponse = r.json().await.unwrap();
     assert!(body.success);
@@ -279,12 +274,8 @@ async fn deepstack_route_answers_like_deepstack() {
 
     // Default min_confidence is 0.4 (DeepStack's), lower than the JSON API's 0.5.
     let form = Form::new().part("image", Part::bytes(bus.clone()).file_name("image"));
-    let default: DeepStackResponse = client()
-        .post(svc.url("/v1/vision/detection"))
-        .multipart(form)
-        .send()
+    let default: DeepStackResponse = post_form(&client(), &svc.url("/v1/vision/detection"), form)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -297,12 +288,7 @@ async fn deepstack_route_answers_like_deepstack() {
         "image",
         Part::bytes(b"not an image".to_vec()).file_name("image"),
     );
-    let r = client()
-        .post(svc.url("/v1/vision/detection"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = post_form(&client(), &svc.url("/v1/vision/detection"), form).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let err: Value = r.json().await.unwrap();
     assert_eq!(err["success"], false);
@@ -426,14 +412,7 @@ async fn models_health_openapi_metrics_and_request_ids() {
     // Metrics after one detection.
     let bus = read(image("bus.jpg"));
     detect(&svc.url("/v1/detect"), bus, "image/jpeg").await;
-    let text = c
-        .get(svc.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&c, &svc.url("/metrics")).await;
     for needle in [
         "yoloo_http_requests_total{route=\"/v1/detect\",method=\"POST\",status=\"200\"} 1",
         "yoloo_stage_duration_seconds_bucket{stage=\"inference\"",

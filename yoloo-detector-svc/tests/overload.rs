@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use support::{client, image, read, start};
+use support::{client, get_text, image, post_jpeg, read, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_concurrent_requests_on_a_queue_of_two_get_200_or_503() {
@@ -18,13 +18,7 @@ async fn thirty_concurrent_requests_on_a_queue_of_two_get_200_or_503() {
             let (c, url, body) = (c.clone(), svc.url("/v1/detect"), bus.clone());
             tokio::spawn(async move {
                 let started = std::time::Instant::now();
-                let r = c
-                    .post(url)
-                    .header("content-type", "image/jpeg")
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
+                let r = post_jpeg(&c, &url, body).await.unwrap();
                 let status = r.status();
                 let retry = r
                     .headers()
@@ -60,14 +54,7 @@ async fn thirty_concurrent_requests_on_a_queue_of_two_get_200_or_503() {
         c.get(svc.url("/readyz")).send().await.unwrap().status(),
         StatusCode::OK
     );
-    let metrics = c
-        .get(svc.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = get_text(&c, &svc.url("/metrics")).await;
     assert!(
         metrics.contains(&format!(
             "yoloo_rejected_total{{reason=\"overloaded\"}} {busy}"
@@ -95,14 +82,7 @@ async fn clients_that_hang_up_while_queued_cost_no_inference() {
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let (c, url, body) = (impatient.clone(), svc.url("/v1/detect"), bus.clone());
-            tokio::spawn(async move {
-                c.post(url)
-                    .header("content-type", "image/jpeg")
-                    .body(body)
-                    .send()
-                    .await
-                    .is_err()
-            })
+            tokio::spawn(async move { post_jpeg(&c, &url, body).await.is_err() })
         })
         .collect();
     for t in tasks {
@@ -113,14 +93,7 @@ async fn clients_that_hang_up_while_queued_cost_no_inference() {
     let mut text = String::new();
     for _ in 0..100 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        text = c
-            .get(svc.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        text = get_text(&c, &svc.url("/metrics")).await;
         if metric(&text, "yoloo_queue_depth") == 0.0 && metric(&text, "yoloo_workers_busy") == 0.0 {
             break;
         }

@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use support::{client, image, read, spawn};
+use support::{client, image, post_jpeg, read, spawn};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_drains_in_flight_requests_then_exits_zero() {
@@ -30,13 +30,7 @@ async fn sigterm_drains_in_flight_requests_then_exits_zero() {
     let tasks: Vec<_> = (0..6)
         .map(|_| {
             let (c, url, body) = (c.clone(), svc.url("/v1/detect"), bus.clone());
-            tokio::spawn(async move {
-                c.post(url)
-                    .header("content-type", "image/jpeg")
-                    .body(body)
-                    .send()
-                    .await
-            })
+            tokio::spawn(async move { post_jpeg(&c, &url, body).await })
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -50,11 +44,7 @@ async fn sigterm_drains_in_flight_requests_then_exits_zero() {
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["status"], "draining");
     // … while requests that still arrive are served.
-    let late = c
-        .post(svc.url("/v1/detect"))
-        .header("content-type", "image/jpeg")
-        .body(bus.clone())
-        .send()
+    let late = post_jpeg(&c, &svc.url("/v1/detect"), bus.clone())
         .await
         .unwrap();
     assert_eq!(late.status(), StatusCode::OK);

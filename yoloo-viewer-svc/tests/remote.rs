@@ -9,15 +9,10 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{DetectorProc, Viewer, client, form, free_port, image_bytes};
+use support::{DetectorProc, Viewer, client, form, free_port, get_status, image_bytes};
 
 async fn ready(c: &reqwest::Client, v: &Viewer) -> u16 {
-    c.get(v.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz")
-        .status()
-        .as_u16()
+    get_status(c, &v.url("/readyz"), "readyz").await.as_u16()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

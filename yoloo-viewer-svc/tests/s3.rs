@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Viewer, client, form, free_port, image_bytes, require_program};
+use support::{Viewer, client, form, free_port, get_status, image_bytes, require_program};
 
 struct Moto(std::process::Child);
 
@@ -64,14 +64,7 @@ async fn s3_round_trip() {
             ("AWS_REGION", "us-east-1".into()),
         ],
     );
-    assert_eq!(
-        c.get(v.url("/readyz"))
-            .send()
-            .await
-            .expect("readyz")
-            .status(),
-        200
-    );
+    assert_eq!(get_status(&c, &v.url("/readyz"), "readyz").await, 200);
     let bus = image_bytes("bus.jpg");
     let r = c
         .post(v.url("/api/images"))

@@ -9,7 +9,9 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{DetectorProc, Redis, Viewer, client, files_under, form, free_port, image_bytes};
+use support::{
+    DetectorProc, Redis, Viewer, client, files_under, form, free_port, get_status, image_bytes,
+};
 
 async fn upload_api(c: &reqwest::Client, v: &Viewer, name: &str, bytes: Vec<u8>) -> Value {
     let r = c
@@ -320,21 +322,10 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
         .expect("json");
     assert_eq!(got, rec);
     assert_eq!(
-        c.get(v.url("/api/images/01ARZ3NDEKTSV4RRFFQ69G5FAV"))
-            .send()
-            .await
-            .expect("404")
-            .status(),
+        get_status(&c, &v.url("/api/images/01ARZ3NDEKTSV4RRFFQ69G5FAV"), "404").await,
         404
     );
-    assert_eq!(
-        c.get(v.url("/images/nope"))
-            .send()
-            .await
-            .expect("404")
-            .status(),
-        404
-    );
+    assert_eq!(get_status(&c, &v.url("/images/nope"), "404").await, 404);
 
     let r = c.get(v.url("/api/nope")).send().await.expect("api 404");
     assert_eq!(r.status(), 404);
@@ -369,19 +360,11 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
     let t = image::load_from_memory(&thumb).expect("thumbnail decodes");
     assert!(t.width().max(t.height()) <= 480);
     assert_eq!(
-        c.get(v.url("/media/../records.redb"))
-            .send()
-            .await
-            .expect("traversal")
-            .status(),
+        get_status(&c, &v.url("/media/../records.redb"), "traversal").await,
         404
     );
     assert_eq!(
-        c.get(v.url(&format!("/media/{bus_id}/secret.txt")))
-            .send()
-            .await
-            .expect("other")
-            .status(),
+        get_status(&c, &v.url(&format!("/media/{bus_id}/secret.txt")), "other").await,
         404
     );
 
@@ -515,32 +498,17 @@ async fn sigterm_drains_with_readyz_503_before_closing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let v = Viewer::start(dir.path(), &[("YOLOO_DRAIN_DELAY", "1.5".to_owned())]);
     let c = client();
-    assert_eq!(
-        c.get(v.url("/readyz"))
-            .send()
-            .await
-            .expect("readyz")
-            .status(),
-        200
-    );
+    assert_eq!(get_status(&c, &v.url("/readyz"), "readyz").await, 200);
     let sent = std::time::Instant::now();
     v.send_term();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(
-        c.get(v.url("/readyz"))
-            .send()
-            .await
-            .expect("readyz while draining")
-            .status(),
+        get_status(&c, &v.url("/readyz"), "readyz while draining").await,
         503
     );
     // Still serving pages while draining.
     assert_eq!(
-        c.get(v.url("/"))
-            .send()
-            .await
-            .expect("gallery while draining")
-            .status(),
+        get_status(&c, &v.url("/"), "gallery while draining").await,
         200
     );
     let status = v.wait_exit(std::time::Duration::from_secs(20));
@@ -587,14 +555,7 @@ async fn record_store_down_leaves_no_orphans() {
         .expect("form");
     assert_eq!(r.status(), 503);
     assert_eq!(files_under(&media), files);
-    assert_eq!(
-        c.get(v.url("/readyz"))
-            .send()
-            .await
-            .expect("readyz")
-            .status(),
-        503
-    );
+    assert_eq!(get_status(&c, &v.url("/readyz"), "readyz").await, 503);
     assert!(ok["id"].is_string());
     v.stop();
 }

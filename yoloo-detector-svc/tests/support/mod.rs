@@ -184,3 +184,35 @@ pub fn client() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// POSTs `body` as `image/jpeg`.
+pub async fn post_jpeg(
+    c: &reqwest::Client,
+    url: &str,
+    body: Vec<u8>,
+) -> reqwest::Result<reqwest::Response> {
+    c.post(url)
+        .header("content-type", "image/jpeg")
+        .body(body)
+        .send()
+        .await
+}
+
+/// POSTs a multipart form; the request itself must succeed.
+pub async fn post_form(
+    c: &reqwest::Client,
+    url: &str,
+    form: reqwest::multipart::Form,
+) -> reqwest::Response {
+    c.post(url)
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST a form")
+}
+
+/// GETs a page's text (e.g. `/metrics`).
+pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
+    let r = c.get(url).send().await.expect("GET");
+    r.text().await.expect("a text body")
+}

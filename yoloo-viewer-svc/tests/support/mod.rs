@@ -428,3 +428,11 @@ pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
     let head = std::str::from_utf8(&buf[..n]).ok()?;
     head.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// GETs `url` and returns the status; `what` names the request if it fails.
+pub async fn get_status(c: &reqwest::Client, url: &str, what: &str) -> reqwest::StatusCode {
+    match c.get(url).send().await {
+        Ok(r) => r.status(),
+        Err(e) => panic!("{what}: {e}"),
+    }
+}
