@@ -3,7 +3,8 @@
 #   1. fetch the yolov3-tiny model and the test photos (SHA-256 verified, cached);
 #   2. a Python virtualenv with ONNX Runtime (export check) and the DeepStack
 #      clients (detector service compatibility);
-#   3. every Rust test, doc test and a one-iteration run of every benchmark.
+#   3. the static checks of k8s/ and the Dockerfiles (scripts/check-k8s.sh);
+#   4. every Rust test, doc test and a one-iteration run of every benchmark.
 # Tests run the real model, so everything is built optimised (--release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,10 @@ if [[ ! -d $browser/node_modules/playwright-core || $browser/package-lock.json -
   echo "== npm ci in $browser"
   npm ci --prefix "$browser" --no-audit --no-fund --silent
 fi
+
+# The deployment: every k8s overlay and both Dockerfiles, checked offline
+# (schemas 1.30+, checkov), plus the fixtures that must be refused.
+scripts/check-k8s.sh
 
 cargo test --release --workspace --locked "$@"
 # Benchmarks compile and run once each (criterion's test mode): they cannot rot.
