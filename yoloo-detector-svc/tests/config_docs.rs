@@ -1,0 +1,15 @@
+//! The README documents every variable the detector reads, and k8s/ sets
+//! none it does not read.
+
+#[path = "support/config_docs.rs"]
+mod config_docs;
+
+use clap::CommandFactory;
+
+#[test]
+fn every_variable_is_documented_and_k8s_sets_only_known_ones() {
+    let known = config_docs::env_vars(&yoloo_detector_svc::Config::command());
+    assert!(known.contains("YOLOO_DRAIN_DELAY"), "{known:?}");
+    config_docs::assert_documented(&known);
+    config_docs::assert_only_known_keys(&known, &["k8s/base/detector/config.env"]);
+}
