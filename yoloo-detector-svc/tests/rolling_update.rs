@@ -419,7 +419,9 @@ fn rolling_update_with_graceful_drain_drops_no_request() {
     let report = run(&title, drain);
     report.publish(concat!(env!("CARGO_TARGET_TMPDIR"), "/rolling-update.md"));
     assert_eq!(report.failures, 0, "{}", report.markdown());
-    assert!(report.served >= 100, "{}", report.markdown());
+    // Not vacuous: on two cores ~200 are served in ~10 s, ~80 with two CPU
+    // hogs running; 50 leaves room for a busy machine, not for an idle rollout.
+    assert!(report.served >= 50, "{}", report.markdown());
     for (name, served) in &report.per_replica {
         assert!(*served > 0, "{name} took no traffic: {}", report.markdown());
     }
