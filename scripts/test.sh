@@ -36,6 +36,8 @@ fi
 scripts/check-k8s.sh
 
 cargo test --release --workspace --locked "$@"
+# The rolling-update proof's figures (yoloo-detector-svc/tests/rolling_update.rs).
+if [[ -f ${CARGO_TARGET_DIR:-target}/tmp/rolling-update.md ]]; then cat "${CARGO_TARGET_DIR:-target}/tmp/rolling-update.md"; fi
 # Benchmarks compile and run once each (criterion's test mode): they cannot rot.
 cargo test --release --workspace --locked --benches "$@"
 # The engine comparison (yoloo vs ONNX Runtime vs OpenCV) in its smoke mode,
