@@ -1,8 +1,10 @@
 //! Inference off the async runtime: a fixed set of worker threads fed by a
 //! bounded queue.
 //!
-//! * Admission is immediate: when `queue_size` jobs already wait, a new one is
-//!   refused at once ([`Submit::Full`] → 503), so overload never piles up.
+//! * Admission is immediate and comes before the body is read: a request
+//!   takes one of `workers + queue_size` places ([`Engine::admit`]) or is
+//!   refused at once (503), so overload never piles up and at most that many
+//!   request bodies are held in memory, however many clients connect.
 //! * A job whose client has hung up while it waited (its reply channel is
 //!   closed) is dropped without decoding or inference.
 //! * Decoding, inference, drawing and encoding all run on the workers, so the
@@ -15,9 +17,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use image::ImageFormat;
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use yoloo_core::detector::{DetectOptions, Detections};
-use yoloo_core::draw::{DrawStyle, annotate};
+use yoloo_core::draw::{DrawStyle, draw_detections};
 use yoloo_core::image_io::{DecodeLimits, decode_image};
 use yoloo_core::{Detector, Error};
 
@@ -32,8 +34,14 @@ pub enum Render {
     Annotated(ImageFormat),
 }
 
+/// A place in the engine, from before the request body is read until its job
+/// is done (or dropped unprocessed).
+#[derive(Debug)]
+pub struct Admission(#[allow(dead_code)] OwnedSemaphorePermit);
+
 /// One image to process.
 struct Job {
+    _admission: Admission,
     bytes: axum::body::Bytes,
     options: DetectOptions,
     render: Render,
@@ -67,6 +75,7 @@ pub enum Submit {
 pub struct Engine {
     detector: Arc<Detector>,
     tx: Option<SyncSender<Job>>,
+    places: Arc<Semaphore>,
     queued: Arc<AtomicUsize>,
     busy: Arc<AtomicUsize>,
     workers: Vec<JoinHandle<()>>,
@@ -82,11 +91,12 @@ impl Engine {
         limits: DecodeLimits,
     ) -> Self {
         let detector = Arc::new(detector);
+        let workers = workers.max(1);
         let (tx, rx) = mpsc::sync_channel::<Job>(queue_size);
         let rx = Arc::new(Mutex::new(rx));
         let queued = Arc::new(AtomicUsize::new(0));
         let busy = Arc::new(AtomicUsize::new(0));
-        let handles = (0..workers.max(1))
+        let handles = (0..workers)
             .map(|i| {
                 let worker = Worker {
                     detector: Arc::clone(&detector),
@@ -110,6 +120,7 @@ impl Engine {
         Self {
             detector,
             tx: Some(tx),
+            places: Arc::new(Semaphore::new(workers + queue_size)),
             queued,
             busy,
             workers: handles,
@@ -131,9 +142,19 @@ impl Engine {
         self.busy.load(Ordering::Relaxed)
     }
 
+    /// Takes a place for one request, or `None` when `workers + queue_size`
+    /// requests are already admitted. Call it before reading the body.
+    pub fn admit(&self) -> Option<Admission> {
+        Arc::clone(&self.places)
+            .try_acquire_owned()
+            .ok()
+            .map(Admission)
+    }
+
     /// Queues an image; the receiver gets the outcome. Never blocks.
     pub fn submit(
         &self,
+        admission: Admission,
         bytes: axum::body::Bytes,
         options: DetectOptions,
         render: Render,
@@ -141,6 +162,7 @@ impl Engine {
         let tx = self.tx.as_ref().ok_or(Submit::Closed)?;
         let (reply, rx) = oneshot::channel();
         let job = Job {
+            _admission: admission,
             bytes,
             options,
             render,
@@ -233,7 +255,10 @@ impl Worker {
             Render::None => None,
             Render::Annotated(format) => {
                 let t = Instant::now();
-                let drawn = annotate(&image, &detections.detections, &DrawStyle::default());
+                // Drawn in place: no second full-size copy (a 40-megapixel
+                // upload is 120 MB of pixels).
+                let mut drawn = image.into_rgb8();
+                draw_detections(&mut drawn, &detections.detections, &DrawStyle::default());
                 let bytes = encode(&drawn, format)?;
                 telemetry::stage("render", t.elapsed());
                 Some(bytes)

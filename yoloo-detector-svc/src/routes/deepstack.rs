@@ -85,6 +85,7 @@ pub async fn detection(
     req: Request,
 ) -> Result<Json<DeepStackResponse>, DeepStackError> {
     let started = std::time::Instant::now();
+    let (admission, req) = jobs::admit(&state, req).await?;
     let upload = upload::read(req, state.config().max_body_bytes, false).await?;
     if let Some(expected) = &state.config().api_key {
         let given = upload.fields.get("api_key").map_or("", String::as_str);
@@ -109,7 +110,7 @@ pub async fn detection(
         confidence: min_confidence,
         ..state.defaults().clone()
     };
-    let outcome = jobs::detect(&state, image, options, Render::None).await?;
+    let outcome = jobs::detect(&state, admission, image, options, Render::None).await?;
     let mut predictions: Vec<Prediction> = outcome
         .detections
         .detections

@@ -240,6 +240,7 @@ pub async fn detect(
             return Err(e);
         }
     };
+    let (admission, req) = jobs::admit(&state, req).await?;
     let engine = state.engine_or_503()?;
     let render = render_for(req.headers());
     let upload = upload::read(req, state.config().max_body_bytes, true).await?;
@@ -249,7 +250,7 @@ pub async fn detect(
             "the form has no file field \"image\"",
         ));
     };
-    let outcome = jobs::detect(&state, image, options, render).await?;
+    let outcome = jobs::detect(&state, admission, image, options, render).await?;
     let found = &outcome.detections;
     let counts = counts(&found.detections);
     if let Some(bytes) = outcome.image {

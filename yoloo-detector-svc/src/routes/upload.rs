@@ -105,10 +105,16 @@ pub async fn drain(body: axum::body::Body, already: u64) {
     .await;
 }
 
-/// Reads a raw body into memory, up to `limit` bytes.
-async fn read_raw(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads a raw body into memory, up to `limit` bytes. With a declared length
+/// (already checked against `limit`) the buffer is allocated once.
+async fn read_raw(
+    body: axum::body::Body,
+    limit: usize,
+    declared: Option<u64>,
+) -> Result<Bytes, ApiError> {
     let mut body = body;
-    let mut buf = Vec::new();
+    let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(limit).min(limit));
+    let mut buf = Vec::with_capacity(capacity);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ApiError::invalid(format!("cannot read the body: {e}")))?;
         let Ok(data) = frame.into_data() else {
@@ -148,7 +154,7 @@ pub async fn read(req: Request, limit: usize, allow_raw: bool) -> Result<Upload,
     };
     match kind {
         BodyKind::Raw => {
-            let bytes = read_raw(req.into_body(), limit).await?;
+            let bytes = read_raw(req.into_body(), limit, declared).await?;
             Ok(Upload {
                 image: Some(bytes),
                 fields: HashMap::new(),
