@@ -9,10 +9,16 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{DetectorProc, Viewer, client, form, free_port, get_status, image_bytes};
+use support::{DetectorProc, Viewer, client, form, free_port, image_bytes};
 
-async fn ready(c: &reqwest::Client, v: &Viewer) -> u16 {
-    get_status(c, &v.url("/readyz"), "readyz").await.as_u16()
+/// `/readyz`: the HTTP status and the reported `status` (`ready`, or
+/// `degraded` while the detector is away: the viewer stays in the load
+/// balancer).
+async fn ready(c: &reqwest::Client, v: &Viewer) -> (u16, String) {
+    let r = c.get(v.url("/readyz")).send().await.expect("readyz");
+    let code = r.status().as_u16();
+    let body: serde_json::Value = r.json().await.expect("readyz JSON");
+    (code, body["status"].as_str().unwrap_or_default().to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -30,7 +36,7 @@ async fn remote_detector_failures_and_retry() {
         ],
     );
     let c = client();
-    assert_eq!(ready(&c, &v).await, 200);
+    assert_eq!(ready(&c, &v).await, (200, "ready".to_owned()));
 
     let bus = image_bytes("bus.jpg");
     let r = c
@@ -46,7 +52,7 @@ async fn remote_detector_failures_and_retry() {
 
     // Kill the detector mid-run.
     detector.kill();
-    assert_eq!(ready(&c, &v).await, 503);
+    assert_eq!(ready(&c, &v).await, (200, "degraded".to_owned()));
     let r = c
         .post(v.url("/api/images"))
         .multipart(form(&[("bus.jpg", bus.clone())]))
@@ -113,7 +119,7 @@ async fn remote_detector_failures_and_retry() {
     // Back up: Retry succeeds (form and API).
     let detector = DetectorProc::start(port);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while ready(&c, &v).await != 200 {
+    while ready(&c, &v).await.1 != "ready" {
         assert!(
             Instant::now() < deadline,
             "viewer never saw the detector ready again"

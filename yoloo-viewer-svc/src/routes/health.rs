@@ -14,7 +14,10 @@ pub async fn healthz() -> Response {
 }
 
 /// Ready for traffic: not shutting down, record store and image store
-/// reachable, remote detector ready (when configured).
+/// reachable. The remote detector's state is reported (`"degraded"`) but does
+/// not make the viewer unready: without it the gallery still works and
+/// uploads are kept as `failed` for a retry, whereas an unready viewer behind
+/// a load balancer would take the whole site down with the detector.
 pub async fn readyz(State(state): State<SharedState>) -> Response {
     if !state.is_ready() {
         return (
@@ -32,9 +35,14 @@ pub async fn readyz(State(state): State<SharedState>) -> Response {
         Ok(()) => json!("ok"),
         Err(e) => json!(e),
     };
-    let ok = records.is_ok() && blobs.is_ok() && detector.is_ok();
+    let ok = records.is_ok() && blobs.is_ok();
+    let status = match (ok, detector.is_ok()) {
+        (false, _) => "not ready",
+        (true, false) => "degraded",
+        (true, true) => "ready",
+    };
     let body = json!({
-        "status": if ok { "ready" } else { "not ready" },
+        "status": status,
         "checks": {
             "records": check(records.map_err(|e| e.to_string())),
             "images": check(blobs.map_err(|e| e.to_string())),
