@@ -8,8 +8,9 @@ use clap::CommandFactory;
 
 #[test]
 fn every_variable_is_documented_and_k8s_sets_only_known_ones() {
-    let known = config_docs::env_vars(&yoloo_detector_svc::Config::command());
+    let cmd = yoloo_detector_svc::Config::command();
+    let known = config_docs::env_vars(&cmd);
     assert!(known.contains("YOLOO_DRAIN_DELAY"), "{known:?}");
     config_docs::assert_documented(&known);
-    config_docs::assert_only_known_keys(&known, &["k8s/base/detector/config.env"]);
+    config_docs::assert_only_known_keys(&cmd, &known, &["k8s/base/detector/config.env"]);
 }

@@ -32,9 +32,11 @@ pub fn assert_documented(known: &BTreeSet<String>) {
 }
 
 /// Every `KEY=value` line of the `.env`-style files (relative to the repo)
-/// sets a variable in `known`: a typo in a ConfigMap would otherwise be
-/// ignored silently.
-pub fn assert_only_known_keys(known: &BTreeSet<String>, files: &[&str]) {
+/// sets a variable in `known` (a typo in a ConfigMap would otherwise be
+/// ignored silently), and the values parse: the files one pod gets together
+/// (`files`), given as flags, must be accepted by `cmd`.
+pub fn assert_only_known_keys(cmd: &clap::Command, known: &BTreeSet<String>, files: &[&str]) {
+    let mut args = vec![cmd.get_name().to_owned()];
     for file in files {
         let text = std::fs::read_to_string(repo().join(file)).expect(file);
         let mut keys = 0;
@@ -42,14 +44,24 @@ pub fn assert_only_known_keys(known: &BTreeSet<String>, files: &[&str]) {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let key = line.split('=').next().unwrap_or_default();
+            let (key, value) = line.split_once('=').unwrap_or((line, ""));
             assert!(
                 known.contains(key),
                 "{file}: {key} is not read by the service"
             );
+            let flag = cmd
+                .get_arguments()
+                .find(|a| a.get_env().is_some_and(|e| e == key))
+                .and_then(|a| a.get_long());
+            if let Some(flag) = flag {
+                args.push(format!("--{flag}={value}"));
+            }
             keys += 1;
         }
         assert!(keys > 0, "{file} sets nothing");
+    }
+    if let Err(e) = cmd.clone().try_get_matches_from(&args) {
+        panic!("{files:?} as flags {args:?}: {e}");
     }
 }
 
