@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime};
 use axum::http::StatusCode;
 use bytes::Bytes;
 use image::{DynamicImage, ImageFormat};
-use yoloo_core::draw::{DrawStyle, annotate};
+use yoloo_core::draw::{DrawStyle, draw_detections};
 use yoloo_core::image_io::{DecodeLimits, decode_image, peek_dimensions};
 use yoloo_core::{BBox, Detection};
 
@@ -175,9 +175,10 @@ enum Stage {
     Store(AppError),
 }
 
-/// Annotated JPEG and thumbnail JPEG.
+/// Annotated JPEG and thumbnail JPEG, drawn on `image` itself (no copy when
+/// it is already RGB8, which every JPEG is).
 fn render(
-    image: &DynamicImage,
+    image: DynamicImage,
     outcome: &Outcome,
 ) -> Result<(Vec<u8>, Vec<u8>), image::ImageError> {
     let dets: Vec<Detection> = outcome
@@ -190,7 +191,9 @@ fn render(
             bbox: BBox::new(d.x1, d.y1, d.x2, d.y2),
         })
         .collect();
-    let annotated = DynamicImage::ImageRgb8(annotate(image, &dets, &DrawStyle::default()));
+    let mut rgb = image.into_rgb8();
+    draw_detections(&mut rgb, &dets, &DrawStyle::default());
+    let annotated = DynamicImage::ImageRgb8(rgb);
     let mut big = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut big), 88)
         .encode_image(&annotated)?;
@@ -214,9 +217,12 @@ async fn detect_and_store(
         .detect(image.clone(), bytes, &record.content_type)
         .await
         .map_err(Stage::Detect)?;
+    // The detector's copy of the Arc is gone once it answered: take the
+    // image back to draw on it (a clone only if something still shares it).
+    let image = Arc::try_unwrap(image).unwrap_or_else(|shared| (*shared).clone());
     let start = Instant::now();
     let o = outcome.clone();
-    let (big, small) = tokio::task::spawn_blocking(move || render(&image, &o))
+    let (big, small) = tokio::task::spawn_blocking(move || render(image, &o))
         .await
         .map_err(|e| Stage::Store(AppError::Internal(e.to_string())))?
         .map_err(|e| {
