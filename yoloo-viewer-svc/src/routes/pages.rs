@@ -213,10 +213,13 @@ pub async fn upload(
     if uploads.is_empty() {
         return Ok(Redirect::to("/?flash=no_image").into_response());
     }
-    // Check every file before storing any: a bad file refuses the whole upload.
+    // Check every file before storing any: a bad file refuses the whole
+    // upload. Each is decoded to be checked and its pixels dropped at once,
+    // so a form of many large files holds one decoded image at a time
+    // (ingest decodes each again in turn).
     let mut valid = Vec::with_capacity(uploads.len());
     for u in uploads {
-        valid.push(process::validate(&state, u).await?);
+        valid.push(process::validate(&state, u).await?.without_pixels());
     }
     let n = valid.len();
     let mut records = Vec::with_capacity(n);
