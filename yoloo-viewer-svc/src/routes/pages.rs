@@ -209,6 +209,8 @@ pub async fn upload(
     State(state): State<SharedState>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
+    // Before the body is read: waiting uploads hold neither body nor pixels.
+    let _permit = state.upload_permit().await?;
     let uploads = read_uploads(&state, multipart).await?;
     if uploads.is_empty() {
         return Ok(Redirect::to("/?flash=no_image").into_response());
@@ -301,6 +303,7 @@ pub async fn retry(
     if !valid_id(&id) {
         return Err(AppError::NotFound(id).into());
     }
+    let _permit = state.upload_permit().await?;
     let r = process::retry(&state, &id).await?;
     let flash = if r.status == Status::Done {
         "retried"
