@@ -61,6 +61,13 @@ pub struct Config {
     #[arg(long, env = "YOLOO_MAX_FILES", default_value_t = 10)]
     pub max_files: usize,
 
+    /// Uploads (API, form, retry) processed at once by this process; more wait
+    /// their turn before their body is read. Each one in progress can hold a
+    /// decoded image (up to 3 bytes per pixel of `YOLOO_MAX_PIXELS`) plus its
+    /// body, so this bounds the memory a pod needs. At least 1.
+    #[arg(long, env = "YOLOO_UPLOAD_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub upload_concurrency: u32,
+
     /// `pretty` or `json` (filter with `RUST_LOG`).
     #[arg(long, env = "YOLOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -11,7 +11,7 @@ use std::time::{Instant, SystemTime};
 use axum::http::StatusCode;
 use bytes::Bytes;
 use image::{DynamicImage, ImageFormat};
-use yoloo_core::draw::{DrawStyle, annotate};
+use yoloo_core::draw::{DrawStyle, draw_detections};
 use yoloo_core::image_io::{DecodeLimits, decode_image, peek_dimensions};
 use yoloo_core::{BBox, Detection};
 
@@ -41,10 +41,31 @@ pub struct Validated {
     pub bytes: Bytes,
     /// Sniffed type.
     pub mime: &'static str,
-    /// Decoded, upright.
-    pub image: Arc<DynamicImage>,
+    /// Width, upright.
+    pub width: u32,
+    /// Height, upright.
+    pub height: u32,
+    /// Decoded, upright; `None` once [`Validated::without_pixels`] dropped it
+    /// ([`ingest`] then decodes again).
+    pub image: Option<DynamicImage>,
     /// Time spent decoding.
     pub decode_ms: f64,
+}
+
+impl Validated {
+    /// Drops the decoded pixels, keeping what was learned from them: a form
+    /// checks all its files before storing any, one decoded image at a time.
+    pub fn without_pixels(mut self) -> Self {
+        self.image = None;
+        self
+    }
+}
+
+fn decode_limits(state: &AppState) -> DecodeLimits {
+    DecodeLimits {
+        max_pixels: state.config.max_pixels,
+        ..DecodeLimits::default()
+    }
 }
 
 /// A ULID, monotonic within this process (two uploads in the same
@@ -120,10 +141,7 @@ pub async fn validate(state: &AppState, upload: Upload) -> Result<Validated, App
             format!("{name} is not a JPEG, PNG, GIF, BMP, WebP or TIFF image."),
         ));
     };
-    let limits = DecodeLimits {
-        max_pixels: state.config.max_pixels,
-        ..DecodeLimits::default()
-    };
+    let limits = decode_limits(state);
     let (w, h) = peek_dimensions(&upload.bytes).map_err(|e| {
         AppError::client(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -162,7 +180,9 @@ pub async fn validate(state: &AppState, upload: Upload) -> Result<Validated, App
         filename: name,
         bytes: upload.bytes,
         mime,
-        image: Arc::new(image),
+        width: image.width(),
+        height: image.height(),
+        image: Some(image),
         decode_ms: start.elapsed().as_secs_f64() * 1000.0,
     })
 }
@@ -175,11 +195,9 @@ enum Stage {
     Store(AppError),
 }
 
-/// Annotated JPEG and thumbnail JPEG.
-fn render(
-    image: &DynamicImage,
-    outcome: &Outcome,
-) -> Result<(Vec<u8>, Vec<u8>), image::ImageError> {
+/// Annotated JPEG and thumbnail JPEG, drawn on `image` itself (no copy when
+/// it is already RGB8, which every JPEG is).
+fn render(image: DynamicImage, outcome: &Outcome) -> Result<(Vec<u8>, Vec<u8>), image::ImageError> {
     let dets: Vec<Detection> = outcome
         .detections
         .iter()
@@ -190,7 +208,9 @@ fn render(
             bbox: BBox::new(d.x1, d.y1, d.x2, d.y2),
         })
         .collect();
-    let annotated = DynamicImage::ImageRgb8(annotate(image, &dets, &DrawStyle::default()));
+    let mut rgb = image.into_rgb8();
+    draw_detections(&mut rgb, &dets, &DrawStyle::default());
+    let annotated = DynamicImage::ImageRgb8(rgb);
     let mut big = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut big), 88)
         .encode_image(&annotated)?;
@@ -214,9 +234,12 @@ async fn detect_and_store(
         .detect(image.clone(), bytes, &record.content_type)
         .await
         .map_err(Stage::Detect)?;
+    // The detector's copy of the Arc is gone once it answered: take the
+    // image back to draw on it (a clone only if something still shares it).
+    let image = Arc::try_unwrap(image).unwrap_or_else(|shared| (*shared).clone());
     let start = Instant::now();
     let o = outcome.clone();
-    let (big, small) = tokio::task::spawn_blocking(move || render(&image, &o))
+    let (big, small) = tokio::task::spawn_blocking(move || render(image, &o))
         .await
         .map_err(|e| Stage::Store(AppError::Internal(e.to_string())))?
         .map_err(|e| {
@@ -266,6 +289,11 @@ async fn put(
 /// Stores, detects and records one validated upload. `Ok` means recorded
 /// (status `done`, or `failed` with the original kept for a retry).
 pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> {
+    // Decoded again when the pixels were dropped after validation (a form).
+    let image = match v.image {
+        Some(image) => image,
+        None => decode(state, v.bytes.clone(), "the upload").await?.0,
+    };
     let ulid = new_id();
     let id = ulid.to_string();
     let now = rfc3339(ulid.datetime());
@@ -284,8 +312,8 @@ pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> 
         filename: v.filename,
         content_type: v.mime.to_owned(),
         bytes: v.bytes.len() as u64,
-        width: v.image.width(),
-        height: v.image.height(),
+        width: v.width,
+        height: v.height,
         model: None,
         counts: BTreeMap::new(),
         detections: Vec::new(),
@@ -298,7 +326,7 @@ pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> 
         annotated_url: None,
         thumbnail_url: None,
     };
-    match detect_and_store(state, &mut record, v.image, v.bytes, &mut stored).await {
+    match detect_and_store(state, &mut record, Arc::new(image), v.bytes, &mut stored).await {
         Ok(()) => {}
         Err(Stage::Detect(e)) => {
             tracing::warn!(id = %record.id, error = %e, "detection failed; recording the upload as failed");
@@ -332,18 +360,9 @@ pub async fn retry(state: &AppState, id: &str) -> Result<Record, AppError> {
         .blobs
         .fetch(&record.original_key, &record.original_url, &state.http)
         .await?;
-    let limits = DecodeLimits {
-        max_pixels: state.config.max_pixels,
-        ..DecodeLimits::default()
-    };
-    let b = bytes.clone();
-    let start = Instant::now();
-    let image = tokio::task::spawn_blocking(move || decode_image(&b, &limits))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(format!("the stored original no longer decodes: {e}")))?;
+    let (image, decode_ms) = decode(state, bytes.clone(), "the stored original").await?;
     record.timings_ms = Some(crate::store::TimingsMs {
-        decode: start.elapsed().as_secs_f64() * 1000.0,
+        decode: decode_ms,
         ..Default::default()
     });
     let mut stored = Vec::new();
@@ -364,6 +383,22 @@ pub async fn retry(state: &AppState, id: &str) -> Result<Record, AppError> {
     }
     metrics::counter!("viewer_retries_total", "status" => record.status.as_str()).increment(1);
     Ok(record)
+}
+
+/// Decodes an image that passed validation before (an upload, a stored
+/// original), so failing is our fault (500); also the time it took, in ms.
+async fn decode(
+    state: &AppState,
+    bytes: Bytes,
+    what: &str,
+) -> Result<(DynamicImage, f64), AppError> {
+    let limits = decode_limits(state);
+    let start = Instant::now();
+    let image = tokio::task::spawn_blocking(move || decode_image(&bytes, &limits))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("{what} no longer decodes: {e}")))?;
+    Ok((image, start.elapsed().as_secs_f64() * 1000.0))
 }
 
 /// Maps a blob error for callers that only have `AppError`.

@@ -11,7 +11,7 @@ use yoloo_core::detector::DetectOptions;
 use crate::cloudinary::{Cloudinary, CloudinaryConfig};
 use crate::config::Config;
 use crate::detect::{Backend, RemoteDetector};
-use crate::error::{BlobError, RecordError};
+use crate::error::{AppError, BlobError, RecordError};
 use crate::store::Records;
 use crate::store::blobs::Blobs;
 use crate::store::records_redb::RedbRecords;
@@ -61,6 +61,9 @@ pub struct AppState {
     pub ready: AtomicBool,
     /// The Content-Security-Policy header value.
     pub csp: String,
+    /// Uploads in progress (`YOLOO_UPLOAD_CONCURRENCY` permits): each one can
+    /// hold a decoded image, so this is what bounds memory.
+    pub uploads: tokio::sync::Semaphore,
 }
 
 /// `Arc<AppState>`.
@@ -70,6 +73,17 @@ impl AppState {
     /// Builds stores, detector and clients from the configuration.
     pub async fn build(config: Config, metrics: PrometheusHandle) -> Result<Self, StartupError> {
         let config = config.normalized();
+        // clap already refuses 0 from flags and environment; a `Config` built
+        // in code is checked here.
+        let upload_permits = usize::try_from(config.upload_concurrency)
+            .ok()
+            .filter(|n| (1..=tokio::sync::Semaphore::MAX_PERMITS).contains(n))
+            .ok_or_else(|| {
+                StartupError::Config(format!(
+                    "YOLOO_UPLOAD_CONCURRENCY must be at least 1 (got {})",
+                    config.upload_concurrency
+                ))
+            })?;
         let http = crate::http_client(Duration::from_secs(30))?;
 
         let records = match &config.redis_url {
@@ -172,7 +186,16 @@ impl AppState {
             metrics,
             ready: AtomicBool::new(true),
             csp,
+            uploads: tokio::sync::Semaphore::new(upload_permits),
         })
+    }
+
+    /// Waits for an upload slot; hold the permit until the response is ready.
+    pub async fn upload_permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        self.uploads
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(format!("upload limiter closed: {e}")))
     }
 
     /// Accepting traffic?

@@ -139,6 +139,8 @@ pub async fn create(
     State(state): State<SharedState>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    // Before the body is read: waiting uploads hold neither body nor pixels.
+    let _permit = state.upload_permit().await?;
     let mut uploads = read_uploads(&state, multipart).await?;
     let upload = match uploads.len() {
         0 => {
@@ -178,6 +180,7 @@ pub async fn retry(
     if !valid_id(&id) {
         return Err(AppError::NotFound(id).into());
     }
+    let _permit = state.upload_permit().await?;
     let record = process::retry(&state, &id).await?;
     Ok(Json(record).into_response())
 }

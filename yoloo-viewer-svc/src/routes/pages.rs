@@ -209,14 +209,19 @@ pub async fn upload(
     State(state): State<SharedState>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
+    // Before the body is read: waiting uploads hold neither body nor pixels.
+    let _permit = state.upload_permit().await?;
     let uploads = read_uploads(&state, multipart).await?;
     if uploads.is_empty() {
         return Ok(Redirect::to("/?flash=no_image").into_response());
     }
-    // Check every file before storing any: a bad file refuses the whole upload.
+    // Check every file before storing any: a bad file refuses the whole
+    // upload. Each is decoded to be checked and its pixels dropped at once,
+    // so a form of many large files holds one decoded image at a time
+    // (ingest decodes each again in turn).
     let mut valid = Vec::with_capacity(uploads.len());
     for u in uploads {
-        valid.push(process::validate(&state, u).await?);
+        valid.push(process::validate(&state, u).await?.without_pixels());
     }
     let n = valid.len();
     let mut records = Vec::with_capacity(n);
@@ -298,6 +303,7 @@ pub async fn retry(
     if !valid_id(&id) {
         return Err(AppError::NotFound(id).into());
     }
+    let _permit = state.upload_permit().await?;
     let r = process::retry(&state, &id).await?;
     let flash = if r.status == Status::Done {
         "retried"
