@@ -9,7 +9,7 @@ mod support;
 use std::io::Cursor;
 use std::time::Duration;
 
-use support::{Viewer, client, form};
+use support::{Viewer, client, form, get_json};
 
 const SIDE: u32 = 6000;
 const MIB: u64 = 1024 * 1024;
@@ -94,14 +94,7 @@ async fn big_uploads_together_stay_under_a_memory_bound() {
     for h in api {
         assert_eq!(h.await.expect("join"), 201);
     }
-    let page: serde_json::Value = c
-        .get(v.url("/api/images?limit=100"))
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("json");
+    let page: serde_json::Value = get_json(&c, &v.url("/api/images?limit=100")).await;
     let images = page["images"].as_array().expect("images");
     assert_eq!(images.len(), 7);
     assert!(

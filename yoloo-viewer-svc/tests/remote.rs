@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{DetectorProc, Viewer, client, form, free_port, image_bytes};
+use support::{DetectorProc, Viewer, client, form, free_port, get_json, image_bytes};
 
 /// `/readyz`: the HTTP status and the reported `status` (`ready`, or
 /// `degraded` while the detector is away: the viewer stays in the load
@@ -136,14 +136,7 @@ async fn remote_detector_failures_and_retry() {
         r.headers()["location"].to_str().expect("loc"),
         format!("/images/{form_id}?flash=retried")
     );
-    let rec: Value = c
-        .get(v.url(&format!("/api/images/{form_id}")))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let rec: Value = get_json(&c, &v.url(&format!("/api/images/{form_id}"))).await;
     assert_eq!(rec["status"], "done", "{rec}");
     assert_eq!(rec["counts"]["person"], 3);
     let id = failed_api["id"].as_str().expect("id");

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use serde_json::Value;
 use support::{
-    DetectorProc, Redis, Viewer, client, files_under, form, free_port, get_status, image_bytes,
+    DetectorProc, Redis, Viewer, client, files_under, form, free_port, get_json, get_status,
+    image_bytes,
 };
 
 async fn upload_api(c: &reqwest::Client, v: &Viewer, name: &str, bytes: Vec<u8>) -> Value {
@@ -32,14 +33,7 @@ async fn all_ids(c: &reqwest::Client, v: &Viewer, limit: usize) -> Vec<String> {
         if let Some(cur) = &cursor {
             url.push_str(&format!("&cursor={cur}"));
         }
-        let page: Value = c
-            .get(url)
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("json");
+        let page: Value = get_json(c, &url).await;
         let images = page["images"].as_array().expect("images");
         assert!(images.len() <= limit);
         ids.extend(
@@ -312,14 +306,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
     let detail = detail.text().await.expect("text");
     assert!(detail.contains("person ×3") && detail.contains("data-count=\"3\""));
     assert!(detail.contains("id=\"annotated\""));
-    let got: Value = c
-        .get(v.url(&format!("/api/images/{bus_id}")))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let got: Value = get_json(&c, &v.url(&format!("/api/images/{bus_id}"))).await;
     assert_eq!(got, rec);
     assert_eq!(
         get_status(&c, &v.url("/api/images/01ARZ3NDEKTSV4RRFFQ69G5FAV"), "404").await,
@@ -384,14 +371,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
     v.stop();
     let v = Viewer::start(dir.path(), &env);
     assert_eq!(all_ids(&c, &v, 2).await, ids);
-    let again: Value = c
-        .get(v.url(&format!("/api/images/{bus_id}")))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let again: Value = get_json(&c, &v.url(&format!("/api/images/{bus_id}"))).await;
     assert_eq!(again, rec);
     assert_eq!(
         check_media(

@@ -441,3 +441,9 @@ pub async fn get_status(c: &reqwest::Client, url: &str, what: &str) -> reqwest::
         Err(e) => panic!("{what}: {e}"),
     }
 }
+
+/// GET `url` and parse its JSON body, whatever the status.
+pub async fn get_json(c: &reqwest::Client, url: &str) -> serde_json::Value {
+    let r = c.get(url).send().await.expect("GET");
+    r.json().await.expect("a JSON body")
+}
