@@ -20,13 +20,8 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 venv="${YOLOO_K8S_VENV:-${YOLOO_CACHE:-$HOME/.cache/yoloo}/k8s-venv}"
-want="$(sha256sum < scripts/requirements-k8s.txt | cut -c1-16)"
-if [[ "$(cat "$venv/.requirements" 2>/dev/null)" != "$want" ]]; then
-  echo "== preparing $venv (kubernetes-validate, checkov)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-k8s.txt
-  echo "$want" > "$venv/.requirements"
-fi
+source scripts/venv.sh
+ensure_venv "$venv" scripts/requirements-k8s.txt
 if ! command -v kubectl >/dev/null; then
   echo "check-k8s: kubectl is needed to render kustomize overlays (apt-get install kubectl," >&2
   echo "from the Kubernetes or Google Cloud apt repository; .ci/run tries that)" >&2

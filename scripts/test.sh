@@ -12,15 +12,9 @@ cd "$(dirname "$0")/.."
 python3 scripts/fetch_assets.py --quiet
 
 venv="${YOLOO_VENV:-${YOLOO_CACHE:-$HOME/.cache/yoloo}/venv}"
-# Reinstall when the requirements change (their hash is kept in the venv).
-want="$(cat scripts/requirements-test.txt | sha256sum | cut -c1-16)"
-if [[ "$(cat "$venv/.requirements" 2>/dev/null)" != "$want" ]]; then
-  echo "== preparing $venv (ONNX Runtime, DeepStack clients, moto)"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
-  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps deepstack-sdk==0.2.1
-  echo "$want" > "$venv/.requirements"
-fi
+# ONNX Runtime, the DeepStack clients, moto; remade when the requirements change.
+source scripts/venv.sh
+ensure_venv "$venv" scripts/requirements-test.txt scripts/requirements-test-nodeps.txt
 export YOLOO_PYTHON="$venv/bin/python"
 export YOLOO_MOTO_SERVER="$venv/bin/moto_server"
 
