@@ -37,7 +37,9 @@ pub enum Render {
 /// A place in the engine, from before the request body is read until its job
 /// is done (or dropped unprocessed).
 #[derive(Debug)]
-pub struct Admission(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct Admission {
+    _place: OwnedSemaphorePermit,
+}
 
 /// One image to process.
 struct Job {
@@ -148,7 +150,7 @@ impl Engine {
         Arc::clone(&self.places)
             .try_acquire_owned()
             .ok()
-            .map(Admission)
+            .map(|place| Admission { _place: place })
     }
 
     /// Queues an image; the receiver gets the outcome. Never blocks.
