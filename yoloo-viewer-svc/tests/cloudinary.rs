@@ -11,7 +11,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use support::{Viewer, client, form, image_bytes};
+use support::{Viewer, client, form, image_bytes, upload_api};
 
 #[derive(Default)]
 struct Fake {
@@ -109,14 +109,7 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     );
     let c = client();
     let bus = image_bytes("bus.jpg");
-    let r = c
-        .post(v.url("/api/images"))
-        .multipart(form(&[("bus.jpg", bus.clone())]))
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), 201, "{}", v.logs());
-    let rec: Value = r.json().await.expect("json");
+    let rec: Value = upload_api(&c, &v, "bus.jpg", bus.clone()).await;
     let id = rec["id"].as_str().expect("id").to_owned();
     assert_eq!(rec["status"], "done");
     assert_eq!(

@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{DetectorProc, Viewer, client, form, free_port, get_json, image_bytes};
+use support::{DetectorProc, Viewer, client, form, free_port, get_json, image_bytes, upload_api};
 
 /// `/readyz`: the HTTP status and the reported `status` (`ready`, or
 /// `degraded` while the detector is away: the viewer stays in the load
@@ -39,28 +39,14 @@ async fn remote_detector_failures_and_retry() {
     assert_eq!(ready(&c, &v).await, (200, "ready".to_owned()));
 
     let bus = image_bytes("bus.jpg");
-    let r = c
-        .post(v.url("/api/images"))
-        .multipart(form(&[("bus.jpg", bus.clone())]))
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), 201);
-    let ok: Value = r.json().await.expect("json");
+    let ok: Value = upload_api(&c, &v, "bus.jpg", bus.clone()).await;
     assert_eq!(ok["status"], "done", "{ok}");
     assert_eq!(ok["counts"]["person"], 3, "{ok}");
 
     // Kill the detector mid-run.
     detector.kill();
     assert_eq!(ready(&c, &v).await, (200, "degraded".to_owned()));
-    let r = c
-        .post(v.url("/api/images"))
-        .multipart(form(&[("bus.jpg", bus.clone())]))
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), 201, "a failed detection is still recorded");
-    let failed_api: Value = r.json().await.expect("json");
+    let failed_api: Value = upload_api(&c, &v, "bus.jpg", bus.clone()).await;
     assert_eq!(failed_api["status"], "failed", "{failed_api}");
     assert!(
         failed_api["error"]

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Viewer, client, form, free_port, get_status, image_bytes, require_program};
+use support::{Viewer, client, free_port, get_status, image_bytes, require_program, upload_api};
 
 struct Moto(std::process::Child);
 
@@ -66,14 +66,7 @@ async fn s3_round_trip() {
     );
     assert_eq!(get_status(&c, &v.url("/readyz"), "readyz").await, 200);
     let bus = image_bytes("bus.jpg");
-    let r = c
-        .post(v.url("/api/images"))
-        .multipart(form(&[("bus.jpg", bus.clone())]))
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), 201);
-    let rec: Value = r.json().await.expect("json");
+    let rec: Value = upload_api(&c, &v, "bus.jpg", bus.clone()).await;
     assert_eq!(rec["status"], "done", "{rec}");
     let id = rec["id"].as_str().expect("id");
 

@@ -11,19 +11,8 @@ use std::path::Path;
 use serde_json::Value;
 use support::{
     DetectorProc, Redis, Viewer, client, files_under, form, free_port, get_json, get_status,
-    image_bytes,
+    image_bytes, upload_api,
 };
-
-async fn upload_api(c: &reqwest::Client, v: &Viewer, name: &str, bytes: Vec<u8>) -> Value {
-    let r = c
-        .post(v.url("/api/images"))
-        .multipart(form(&[(name, bytes)]))
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
-    r.json().await.expect("json")
-}
 
 async fn all_ids(c: &reqwest::Client, v: &Viewer, limit: usize) -> Vec<String> {
     let mut ids = Vec::new();

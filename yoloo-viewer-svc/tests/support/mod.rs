@@ -447,3 +447,20 @@ pub async fn get_json(c: &reqwest::Client, url: &str) -> serde_json::Value {
     let r = c.get(url).send().await.expect("GET");
     r.json().await.expect("a JSON body")
 }
+
+/// `POST /api/images` with one file; asserts 201 and returns the record.
+pub async fn upload_api(
+    c: &reqwest::Client,
+    v: &Viewer,
+    name: &str,
+    bytes: Vec<u8>,
+) -> serde_json::Value {
+    let r = c
+        .post(v.url("/api/images"))
+        .multipart(form(&[(name, bytes)]))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    r.json().await.expect("json")
+}
