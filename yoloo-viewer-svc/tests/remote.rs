@@ -9,7 +9,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{DetectorProc, Viewer, client, form, free_port, get_json, image_bytes, upload_api};
+use support::{
+    DetectorProc, Viewer, client, form, free_port, get_json, get_text, image_bytes, upload_api,
+};
 
 /// `/readyz`: the HTTP status and the reported `status` (`ready`, or
 /// `degraded` while the detector is away: the viewer stays in the load
@@ -70,14 +72,7 @@ async fn remote_detector_failures_and_retry() {
         .next()
         .expect("id")
         .to_owned();
-    let page = c
-        .get(v.url(&loc))
-        .send()
-        .await
-        .expect("detail")
-        .text()
-        .await
-        .expect("text");
+    let page = get_text(&c, &v.url(&loc)).await;
     assert!(
         page.contains("Processing failed") && page.contains(&format!("/images/{form_id}/retry"))
     );
@@ -141,14 +136,7 @@ async fn remote_detector_failures_and_retry() {
         .await
         .expect("annotated");
     assert_eq!(a.status(), 200);
-    let page = c
-        .get(v.url(&format!("/images/{id}")))
-        .send()
-        .await
-        .expect("detail")
-        .text()
-        .await
-        .expect("text");
+    let page = get_text(&c, &v.url(&format!("/images/{id}"))).await;
     assert!(page.contains("person ×3") && !page.contains("/retry\""));
 
     v.stop();

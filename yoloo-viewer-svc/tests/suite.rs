@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::Value;
 use support::{
     DetectorProc, Redis, Viewer, client, files_under, form, free_port, get_json, get_status,
-    image_bytes, upload_api,
+    get_text, image_bytes, upload_api,
 };
 
 async fn all_ids(c: &reqwest::Client, v: &Viewer, limit: usize) -> Vec<String> {
@@ -145,14 +145,7 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
         .expect("no file");
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/?flash=no_image");
-    let page = c
-        .get(v.url("/?flash=no_image"))
-        .send()
-        .await
-        .expect("index")
-        .text()
-        .await
-        .expect("text");
+    let page = get_text(c, &v.url("/?flash=no_image")).await;
     assert!(page.contains("No image uploaded"));
     // Not multipart at all.
     let r = c
@@ -235,14 +228,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
         loc.starts_with("/images/") && loc.ends_with("?flash=processed"),
         "{loc}"
     );
-    let page = c
-        .get(v.url(&loc))
-        .send()
-        .await
-        .expect("detail")
-        .text()
-        .await
-        .expect("text");
+    let page = get_text(&c, &v.url(&loc)).await;
     assert!(page.contains("Image processed."));
     let rec5 = upload_api(&c, &v, "chelsea.png", image_bytes("chelsea.png")).await;
 
@@ -272,14 +258,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
     let index = index.text().await.expect("text");
     assert_eq!(index.matches("class=\"card").count(), 2);
     assert!(index.contains(&format!("/?cursor={}", ids[1])));
-    let older = c
-        .get(v.url(&format!("/?cursor={}", ids[3])))
-        .send()
-        .await
-        .expect("page 3")
-        .text()
-        .await
-        .expect("text");
+    let older = get_text(&c, &v.url(&format!("/?cursor={}", ids[3]))).await;
     assert!(
         older.contains(&format!("/images/{bus_id}")) && older.contains("person ×3"),
         "{older}"
@@ -346,14 +325,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
 
     bad_uploads(&c, &v, &dir.path().join("media"), max_bytes).await;
 
-    let metrics = c
-        .get(v.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = get_text(&c, &v.url("/metrics")).await;
     assert!(metrics.contains("viewer_uploads_total"), "{metrics}");
 
     // Restart: SIGTERM (exit 0), start again on the same data, everything is there.

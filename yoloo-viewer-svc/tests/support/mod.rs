@@ -464,3 +464,9 @@ pub async fn upload_api(
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
     r.json().await.expect("json")
 }
+
+/// GET `url` and return its body as text, whatever the status.
+pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
+    let r = c.get(url).send().await.expect("GET");
+    r.text().await.expect("a text body")
+}
