@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use support::{client, get_text, image, post_form, read, start, start_with_env};
+use support::{client, get_json, get_text, image, post_form, read, start, start_with_env};
 use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
 use yoloo_detector_svc::routes::deepstack::DeepStackResponse;
@@ -325,14 +325,7 @@ async fn models_health_openapi_metrics_and_request_ids() {
     let svc = start(&[]);
     let c = client();
 
-    let models: Value = c
-        .get(svc.url("/v1/models"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let models: Value = get_json(&c, &svc.url("/v1/models")).await;
     let m = &models["models"][0];
     assert_eq!(m["name"], "yolov3-tiny");
     assert_eq!(
@@ -350,14 +343,7 @@ async fn models_health_openapi_metrics_and_request_ids() {
     let ready = c.get(svc.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
 
-    let doc: Value = c
-        .get(svc.url("/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = get_json(&c, &svc.url("/openapi.json")).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for p in [

@@ -225,3 +225,9 @@ pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
     let r = c.get(url).send().await.expect("GET");
     r.text().await.expect("a text body")
 }
+
+/// GET `url` and parse its JSON body, whatever the status.
+pub async fn get_json(c: &reqwest::Client, url: &str) -> serde_json::Value {
+    let r = c.get(url).send().await.expect("GET");
+    r.json().await.expect("a JSON body")
+}
