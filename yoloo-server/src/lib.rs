@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod args;
+pub mod body;
+pub mod error;
+pub mod layers;
+pub mod logging;
+pub mod metrics;
+pub mod server;
+pub mod shutdown;
+
+pub use args::{Drain, LogFormat, ServerArgs};
+pub use error::ApiError;
+pub use server::Server;
+pub use shutdown::Stop;
