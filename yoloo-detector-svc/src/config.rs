@@ -3,19 +3,9 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
-
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use yoloo_core::preprocess::ResizeMode;
-
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable, one line per event.
-    Pretty,
-    /// One JSON object per line (for log collectors).
-    Json,
-}
+use yoloo_server::ServerArgs;
 
 /// A stateless HTTP object-detection service around yoloo-core.
 ///
@@ -85,35 +75,12 @@ pub struct Config {
     #[arg(long, env = "YOLOO_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
-    /// Seconds to keep serving after SIGTERM with `/readyz` at 503, so load
-    /// balancers stop sending traffic before the listener closes (SIGINT skips it).
-    #[arg(long, env = "YOLOO_DRAIN_DELAY", default_value_t = 5.0)]
-    pub drain_delay: f64,
-
-    /// Seconds in-flight requests get to finish once the listener is closed.
-    #[arg(long, env = "YOLOO_SHUTDOWN_GRACE", default_value_t = 20.0)]
-    pub shutdown_grace: f64,
-
-    /// Log format.
-    #[arg(long, env = "YOLOO_LOG_FORMAT", value_enum, default_value = "pretty")]
-    pub log_format: LogFormat,
-
-    /// Log filter, in `RUST_LOG` syntax.
-    #[arg(long, env = "RUST_LOG", default_value = "info")]
-    pub log_filter: String,
+    /// Lifecycle and logging (shared by the services).
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 impl Config {
-    /// The drain delay as a duration (negative or NaN → zero).
-    pub fn drain_delay(&self) -> Duration {
-        secs(self.drain_delay)
-    }
-
-    /// The shutdown grace as a duration (negative or NaN → zero).
-    pub fn shutdown_grace(&self) -> Duration {
-        secs(self.shutdown_grace)
-    }
-
     /// Threads per inference, with 0 resolved to the number of cores.
     pub fn threads_per_inference(&self) -> usize {
         if self.threads == 0 {
@@ -122,10 +89,6 @@ impl Config {
             self.threads
         }
     }
-}
-
-fn secs(s: f64) -> Duration {
-    Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)
 }
 
 fn parse_resize(s: &str) -> Result<ResizeMode, String> {
@@ -149,7 +112,10 @@ fn parse_size(s: &str) -> Result<(u32, u32), String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+    use yoloo_server::LogFormat;
 
     #[test]
     fn sizes_parse() {
@@ -165,8 +131,8 @@ mod tests {
         let c = Config::parse_from(["yoloo-detector-svc"]);
         assert_eq!(c.listen, "0.0.0.0:8080".parse().unwrap());
         assert_eq!(c.max_body_bytes, 20 * 1024 * 1024);
-        assert_eq!(c.shutdown_grace(), Duration::from_secs(20));
-        assert_eq!(c.log_format, LogFormat::Pretty);
+        assert_eq!(c.server.drain().grace, Duration::from_secs(20));
+        assert_eq!(c.server.log_format, LogFormat::Pretty);
         assert!(c.api_key.is_none());
     }
 

@@ -19,48 +19,17 @@ pub mod state;
 pub mod telemetry;
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 use yoloo_core::Detector;
+use yoloo_server::Server;
 
 pub use config::Config;
 use inference::Engine;
 use state::AppState;
-
-/// Why the service is stopping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
-    /// SIGTERM (an orchestrator): drain with the configured delay.
-    Terminate,
-    /// SIGINT (Ctrl-C): stop accepting at once, still finishing in-flight requests.
-    Interrupt,
-}
-
-/// Resolves on SIGTERM or SIGINT.
-pub async fn shutdown_signal() -> Stop {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = term.recv() => Stop::Terminate,
-                _ = tokio::signal::ctrl_c() => Stop::Interrupt,
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
-                Stop::Interrupt
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        Stop::Interrupt
-    }
-}
+pub use yoloo_server::Stop;
 
 /// Loads the model, warms it up and starts the inference workers.
 pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
@@ -144,29 +113,9 @@ pub async fn serve(
     stop: impl Future<Output = Stop>,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let state = AppState::new(config.clone(), telemetry::metrics_handle());
-    let app = routes::router(state.clone());
-    let addr = listener
-        .local_addr()
-        .context("the listener has no address")?;
-    tracing::info!(%addr, "listening on {addr}");
-
-    let (close_tx, mut close_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = close_rx.wait_for(|closed| *closed).await;
-        })
-        .into_future();
-    let mut server = tokio::spawn(server);
-
-    let upkeep_state = state.clone();
-    let upkeep = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            tick.tick().await;
-            upkeep_state.metrics_upkeep();
-        }
-    });
+    let state = AppState::new(config.clone(), yoloo_server::metrics::handle());
+    telemetry::describe();
+    let mut server = Server::start(listener, routes::router(state.clone()))?;
 
     let load_config = config.clone();
     let mut loader = tokio::task::spawn_blocking(move || load_engine(&load_config));
@@ -180,40 +129,12 @@ pub async fn serve(
             tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "ready");
             tokio::select! {
                 reason = &mut stop => reason,
-                ended = &mut server => {
-                    upkeep.abort();
-                    ended.context("the server task panicked")??;
-                    anyhow::bail!("the server stopped on its own");
-                }
+                e = server.stopped() => return Err(e).context("the server failed"),
             }
         }
     };
 
     state.start_draining();
-    let delay = if reason == Stop::Terminate {
-        config.drain_delay()
-    } else {
-        Duration::ZERO
-    };
-    tracing::info!(
-        ?reason,
-        delay_s = delay.as_secs_f64(),
-        "shutting down: not ready any more"
-    );
-    tokio::time::sleep(delay).await;
-    let _ = close_tx.send(true);
-    let grace = config.shutdown_grace();
-    tracing::info!(
-        grace_s = grace.as_secs_f64(),
-        "listener closed; finishing in-flight requests"
-    );
-    match tokio::time::timeout(grace, &mut server).await {
-        Ok(ended) => {
-            ended.context("the server task panicked")??;
-            tracing::info!("all requests finished; bye");
-        }
-        Err(_) => tracing::warn!("shutdown grace expired with requests still open"),
-    }
-    upkeep.abort();
+    server.shutdown(reason, config.server.drain()).await?;
     Ok(())
 }

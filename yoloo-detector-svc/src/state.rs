@@ -3,9 +3,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use metrics_exporter_prometheus::PrometheusHandle;
 use yoloo_core::detector::DetectOptions;
 use yoloo_core::image_io::DecodeLimits;
+use yoloo_server::metrics::PrometheusHandle;
 
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
@@ -112,11 +112,6 @@ impl AppState {
             metrics::gauge!(telemetry::BUSY).set(engine.busy() as f64);
         }
         self.inner.metrics.render()
-    }
-
-    /// Housekeeping for the metrics recorder (call every few seconds).
-    pub fn metrics_upkeep(&self) {
-        self.inner.metrics.run_upkeep();
     }
 
     fn update_ready_gauge(&self) {

@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
+use yoloo_api::DetectResponse;
 use support::{client, get_json, get_text, image, post_form, read, start, start_with_env};
 use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
 use yoloo_detector_svc::routes::deepstack::DeepStackResponse;
-use yoloo_detector_svc::routes::detect::DetectResponse;
 
 async fn detect(url: &str, body: Vec<u8>, content_type: &str) -> DetectResponse {
     let r = client()

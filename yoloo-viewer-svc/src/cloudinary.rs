@@ -284,7 +284,8 @@ mod tests {
     fn public_ids_drop_the_extension() {
         let c = Cloudinary::new(
             CloudinaryConfig::from_url("cloudinary://1:2@c", "http://x", "yoloo").expect("valid"),
-            crate::http_client(std::time::Duration::from_secs(5)).expect("client"),
+            yoloo_api::client::http_client(std::time::Duration::from_secs(5), "test")
+                .expect("client"),
         );
         assert_eq!(c.public_id("01J/original.jpg"), "yoloo/01J/original");
     }

@@ -6,16 +6,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line.
-    Json,
-}
+use clap::Parser;
+use yoloo_server::ServerArgs;
 
 /// Everything the service can be told.
 #[derive(Debug, Clone, Parser)]
@@ -67,19 +59,6 @@ pub struct Config {
     /// body, so this bounds the memory a pod needs. At least 1.
     #[arg(long, env = "YOLOO_UPLOAD_CONCURRENCY", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     pub upload_concurrency: u32,
-
-    /// `pretty` or `json` (filter with `RUST_LOG`).
-    #[arg(long, env = "YOLOO_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
-    pub log_format: LogFormat,
-
-    /// Seconds to keep serving after SIGTERM with `/readyz` at 503, so load
-    /// balancers stop sending traffic before the listener closes (SIGINT skips it).
-    #[arg(long, env = "YOLOO_DRAIN_DELAY", default_value_t = 5.0)]
-    pub drain_delay: f64,
-
-    /// Seconds in-flight requests get to finish once the listener is closed.
-    #[arg(long, env = "YOLOO_SHUTDOWN_GRACE", default_value_t = 20)]
-    pub shutdown_grace: u64,
 
     /// Images per gallery page.
     #[arg(long, env = "YOLOO_PAGE_SIZE", default_value_t = 12)]
@@ -141,6 +120,10 @@ pub struct Config {
     /// Cloudinary folder for uploads.
     #[arg(long, env = "CLOUDINARY_FOLDER", default_value = "yoloo")]
     pub cloudinary_folder: String,
+
+    /// Lifecycle and logging (shared by the services).
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 impl Config {

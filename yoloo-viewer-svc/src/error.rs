@@ -3,6 +3,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use yoloo_api::upload::Rejection;
+use yoloo_api::{ErrorBody, ErrorCode};
 
 /// A failure of the record store.
 #[derive(Debug, thiserror::Error)]
@@ -69,12 +71,19 @@ pub enum AppError {
     /// The client sent something unusable (400, 413, 415, 422…).
     #[error("{message}")]
     Client {
-        /// HTTP status.
-        status: StatusCode,
-        /// Stable machine-readable code.
-        code: &'static str,
+        /// Stable machine-readable code (its HTTP status goes with it).
+        code: ErrorCode,
         /// What is wrong, for people.
         message: String,
+    },
+    /// An uploaded file was refused.
+    #[error("{filename}: {reason}.")]
+    Upload {
+        /// The (cleaned) file name.
+        filename: String,
+        /// Why.
+        #[source]
+        reason: Rejection,
     },
     /// No such image.
     #[error("no image with id {0}")]
@@ -95,9 +104,8 @@ pub enum AppError {
 
 impl AppError {
     /// A 4xx with a code and message.
-    pub fn client(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn client(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::Client {
-            status,
             code,
             message: message.into(),
         }
@@ -105,25 +113,21 @@ impl AppError {
 
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Client { status, .. } => *status,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Records(_) | Self::Blobs(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Detect(DetectError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Detect(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        StatusCode::from_u16(self.code().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     /// The stable error code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Client { code, .. } => code,
-            Self::NotFound(_) => "not_found",
-            Self::Records(_) => "record_store_unavailable",
-            Self::Blobs(_) => "image_store_unavailable",
-            Self::Detect(DetectError::Unavailable(_)) => "detector_unavailable",
-            Self::Detect(_) => "detection_failed",
-            Self::Internal(_) => "internal",
+            Self::Client { code, .. } => *code,
+            Self::Upload { reason, .. } => reason.code(),
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::Records(_) => ErrorCode::RecordStoreUnavailable,
+            Self::Blobs(_) => ErrorCode::ImageStoreUnavailable,
+            Self::Detect(DetectError::Unavailable(_)) => ErrorCode::DetectorUnavailable,
+            Self::Detect(_) => ErrorCode::DetectionFailed,
+            Self::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -131,6 +135,7 @@ impl AppError {
     pub fn public_message(&self) -> String {
         match self {
             Self::Client { message, .. } => message.clone(),
+            Self::Upload { .. } => self.to_string(),
             Self::NotFound(id) => format!("no image with id {id}"),
             Self::Records(_) => "the record store is unavailable; nothing was saved".into(),
             Self::Blobs(_) => "the image store is unavailable; nothing was saved".into(),
@@ -159,20 +164,21 @@ impl<E: Into<AppError>> From<E> for ApiError {
 }
 
 /// The JSON error body.
-pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({"error": {"code": code, "message": message}});
-    (status, axum::Json(body)).into_response()
+pub fn json_error(code: ErrorCode, message: &str) -> Response {
+    let status =
+        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (status, axum::Json(ErrorBody::new(code, message))).into_response();
+    if let Some(secs) = code.retry_after_secs() {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
-        let mut resp = json_error(self.0.status(), self.0.code(), &self.0.public_message());
-        if self.0.status() == StatusCode::SERVICE_UNAVAILABLE {
-            resp.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        resp
+        json_error(self.0.code(), &self.0.public_message())
     }
 }
 
@@ -189,6 +195,6 @@ impl<E: Into<AppError>> From<E> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         self.0.log();
-        crate::routes::pages::error_page(self.0.status(), self.0.code(), &self.0.public_message())
+        crate::routes::pages::error_page(self.0.status(), self.0.code().as_str(), &self.0.public_message())
     }
 }

@@ -1,19 +1,14 @@
-//! `yoloo-viewer-svc`: wiring only (see the library).
+//! `yoloo-viewer-svc`: configuration, logging, then [`yoloo_viewer_svc::run`].
 
-use tracing_subscriber::EnvFilter;
 use yoloo_viewer_svc::Config;
-use yoloo_viewer_svc::config::LogFormat;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::from_env();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Json => fmt.json().init(),
-        LogFormat::Pretty => fmt.init(),
+    yoloo_server::logging::init(config.server.log_format, &config.server.log_filter);
+    let result = yoloo_viewer_svc::run(config).await;
+    if let Err(e) = &result {
+        tracing::error!(error = format!("{e:#}"), "exiting");
     }
-    yoloo_viewer_svc::run(config).await
+    result
 }

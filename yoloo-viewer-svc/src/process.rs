@@ -3,17 +3,17 @@
 //! last; when that (or a store step) fails, every image stored for it is
 //! deleted again, so nothing is reported or kept that is not recorded.
 
-use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use axum::http::StatusCode;
 use bytes::Bytes;
-use image::{DynamicImage, ImageFormat};
+use image::DynamicImage;
+use yoloo_api::upload::{decode_rejection, inspect};
+use yoloo_api::{Timings, counts, ms};
+use yoloo_core::Detection;
 use yoloo_core::draw::{DrawStyle, draw_detections};
-use yoloo_core::image_io::{DecodeLimits, decode_image, peek_dimensions};
-use yoloo_core::{BBox, Detection};
+use yoloo_core::image_io::{DecodeLimits, decode_image};
 
 use crate::detect::Outcome;
 use crate::error::{AppError, BlobError, DetectError};
@@ -99,92 +99,46 @@ fn clean_filename(name: &str) -> String {
     }
 }
 
-/// The sniffed MIME type of an accepted format.
-fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    Some(match image::guess_format(bytes).ok()? {
-        ImageFormat::Jpeg => "image/jpeg",
-        ImageFormat::Png => "image/png",
-        ImageFormat::Gif => "image/gif",
-        ImageFormat::Bmp => "image/bmp",
-        ImageFormat::WebP => "image/webp",
-        ImageFormat::Tiff => "image/tiff",
-        _ => return None,
-    })
-}
-
 /// Checks an upload: not empty, under the size limit, a supported type by
-/// content (not by name), under the pixel limit (from the header), decodable.
+/// content (not by name), under the pixel limit (from the header), decodable
+/// — the checks and codes the detector uses too ([`yoloo_api::upload`]).
 pub async fn validate(state: &AppState, upload: Upload) -> Result<Validated, AppError> {
-    let name = clean_filename(&upload.filename);
-    let max = state.config.max_body_bytes;
-    if upload.bytes.is_empty() {
-        return Err(AppError::client(
-            StatusCode::BAD_REQUEST,
-            "empty_file",
-            format!("{name} is empty (0 bytes)."),
-        ));
-    }
-    if upload.bytes.len() > max {
-        return Err(AppError::client(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!(
-                "{name} is {} bytes; the limit is {max} bytes.",
-                upload.bytes.len()
-            ),
-        ));
-    }
-    let Some(mime) = sniff(&upload.bytes) else {
-        return Err(AppError::client(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
-            format!("{name} is not a JPEG, PNG, GIF, BMP, WebP or TIFF image."),
-        ));
+    let filename = clean_filename(&upload.filename);
+    let refused = |reason| AppError::Upload {
+        filename: filename.clone(),
+        reason,
     };
+    let info = inspect(
+        &upload.bytes,
+        state.config.max_body_bytes,
+        state.config.max_pixels,
+    )
+    .map_err(refused)?;
     let limits = decode_limits(state);
-    let (w, h) = peek_dimensions(&upload.bytes).map_err(|e| {
-        AppError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "undecodable",
-            format!("{name} cannot be read: {e}."),
-        )
-    })?;
-    if u64::from(w) * u64::from(h) > limits.max_pixels {
-        return Err(AppError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "too_many_pixels",
-            format!(
-                "{name} is {w}×{h} pixels; the limit is {} pixels.",
-                limits.max_pixels
-            ),
-        ));
-    }
     let bytes = upload.bytes.clone();
     let start = Instant::now();
     let image = tokio::task::spawn_blocking(move || decode_image(&bytes, &limits))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| match e {
-            yoloo_core::Error::TooManyPixels { .. } => AppError::client(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "too_many_pixels",
-                format!("{name}: {e}."),
-            ),
-            e => AppError::client(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "undecodable",
-                format!("{name} cannot be decoded: {e}."),
-            ),
-        })?;
+        .map_err(|e| refused(decode_rejection(e)))?;
     Ok(Validated {
-        filename: name,
+        filename,
         bytes: upload.bytes,
-        mime,
+        mime: info.mime,
         width: image.width(),
         height: image.height(),
         image: Some(image),
-        decode_ms: start.elapsed().as_secs_f64() * 1000.0,
+        decode_ms: ms(start.elapsed()),
     })
+}
+
+/// A record's timings before (or without) detection: decoding only.
+fn failed_timings(decode_ms: f64) -> Timings {
+    Timings {
+        decode: decode_ms,
+        annotate: Some(0.0),
+        ..Timings::default()
+    }
 }
 
 /// Why detecting-and-annotating stopped.
@@ -198,16 +152,7 @@ enum Stage {
 /// Annotated JPEG and thumbnail JPEG, drawn on `image` itself (no copy when
 /// it is already RGB8, which every JPEG is).
 fn render(image: DynamicImage, outcome: &Outcome) -> Result<(Vec<u8>, Vec<u8>), image::ImageError> {
-    let dets: Vec<Detection> = outcome
-        .detections
-        .iter()
-        .map(|d| Detection {
-            class_id: d.class_id,
-            label: d.label.clone(),
-            confidence: d.confidence,
-            bbox: BBox::new(d.x1, d.y1, d.x2, d.y2),
-        })
-        .collect();
+    let dets: Vec<Detection> = outcome.detections.iter().map(Detection::from).collect();
     let mut rgb = image.into_rgb8();
     draw_detections(&mut rgb, &dets, &DrawStyle::default());
     let annotated = DynamicImage::ImageRgb8(rgb);
@@ -247,22 +192,19 @@ async fn detect_and_store(
                 "encoding the annotated image: {e}"
             )))
         })?;
-    outcome.timings.annotate = start.elapsed().as_secs_f64() * 1000.0;
+    outcome.timings.annotate = Some(ms(start.elapsed()));
     let akey = key_for(&record.id, BlobKind::Annotated, "jpg");
     let annotated_url = put(state, &akey, big.into(), stored).await?;
     let tkey = key_for(&record.id, BlobKind::Thumbnail, "jpg");
     let thumbnail_url = put(state, &tkey, small.into(), stored).await?;
-    let mut counts = BTreeMap::new();
-    for d in &outcome.detections {
-        *counts.entry(d.label.clone()).or_insert(0u32) += 1;
-    }
+    let counts = counts(outcome.detections.iter().map(|d| d.label.as_str()));
     let decode = record.timings_ms.as_ref().map_or(0.0, |t| t.decode);
     record.status = Status::Done;
     record.error = None;
     record.model = Some(outcome.model);
     record.counts = counts;
     record.detections = outcome.detections;
-    record.timings_ms = Some(crate::store::TimingsMs {
+    record.timings_ms = Some(Timings {
         decode,
         ..outcome.timings
     });
@@ -315,12 +257,9 @@ pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> 
         width: v.width,
         height: v.height,
         model: None,
-        counts: BTreeMap::new(),
+        counts: Default::default(),
         detections: Vec::new(),
-        timings_ms: Some(crate::store::TimingsMs {
-            decode: v.decode_ms,
-            ..Default::default()
-        }),
+        timings_ms: Some(failed_timings(v.decode_ms)),
         original_key,
         original_url,
         annotated_url: None,
@@ -361,10 +300,7 @@ pub async fn retry(state: &AppState, id: &str) -> Result<Record, AppError> {
         .fetch(&record.original_key, &record.original_url, &state.http)
         .await?;
     let (image, decode_ms) = decode(state, bytes.clone(), "the stored original").await?;
-    record.timings_ms = Some(crate::store::TimingsMs {
-        decode: decode_ms,
-        ..Default::default()
-    });
+    record.timings_ms = Some(failed_timings(decode_ms));
     let mut stored = Vec::new();
     match detect_and_store(state, &mut record, Arc::new(image), bytes, &mut stored).await {
         Ok(()) => {}
@@ -398,7 +334,7 @@ async fn decode(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(|e| AppError::Internal(format!("{what} no longer decodes: {e}")))?;
-    Ok((image, start.elapsed().as_secs_f64() * 1000.0))
+    Ok((image, ms(start.elapsed())))
 }
 
 /// Maps a blob error for callers that only have `AppError`.

@@ -4,13 +4,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusHandle;
+use yoloo_api::client::DetectorClient;
+use yoloo_server::metrics::PrometheusHandle;
 use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
 
 use crate::cloudinary::{Cloudinary, CloudinaryConfig};
 use crate::config::Config;
-use crate::detect::{Backend, RemoteDetector};
+use crate::detect::Backend;
 use crate::error::{AppError, BlobError, RecordError};
 use crate::store::Records;
 use crate::store::blobs::Blobs;
@@ -66,6 +67,14 @@ pub struct AppState {
     pub uploads: tokio::sync::Semaphore,
 }
 
+/// The viewer's HTTP client (rustls with *ring*) with an overall `timeout`.
+fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    yoloo_api::client::http_client(
+        timeout,
+        concat!("yoloo-viewer-svc/", env!("CARGO_PKG_VERSION")),
+    )
+}
+
 /// `Arc<AppState>`.
 pub type SharedState = Arc<AppState>;
 
@@ -84,7 +93,7 @@ impl AppState {
                     config.upload_concurrency
                 ))
             })?;
-        let http = crate::http_client(Duration::from_secs(30))?;
+        let http = http_client(Duration::from_secs(30))?;
 
         let records = match &config.redis_url {
             Some(url) => Records::Redis(RedisRecords::connect(url, &config.redis_prefix)?),
@@ -137,13 +146,12 @@ impl AppState {
             .map_err(|e| StartupError::Config(e.to_string()))?;
         let detector = match &config.detector_url {
             Some(url) => {
-                let client = crate::http_client(Duration::from_secs(config.detector_timeout))?;
-                Backend::Remote(RemoteDetector::new(
-                    url,
-                    client,
+                let client = http_client(Duration::from_secs(config.detector_timeout))?;
+                Backend::remote(
+                    DetectorClient::new(url, client),
                     config.confidence,
                     config.iou,
-                ))
+                )
             }
             None => {
                 let mut b = Detector::builder(&config.model).options(options.clone());

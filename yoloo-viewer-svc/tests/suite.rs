@@ -73,16 +73,16 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
             "notes.txt",
             b"hello, not an image".to_vec(),
             415,
-            "unsupported_type",
+            "unsupported_media_type",
         ),
         (
             "truncated.jpg",
             bus[..bus.len() / 3].to_vec(),
             422,
-            "undecodable",
+            "undecodable_image",
         ),
-        ("empty.jpg", Vec::new(), 400, "empty_file"),
-        ("big.jpg", oversized, 413, "too_large"),
+        ("empty.jpg", Vec::new(), 400, "missing_image"),
+        ("big.jpg", oversized, 413, "payload_too_large"),
         ("bomb.png", bomb, 422, "too_many_pixels"),
     ];
     for (name, bytes, status, code) in cases {
@@ -134,7 +134,7 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
         r.text()
             .await
             .expect("page")
-            .contains("data-code=\"too_large\"")
+            .contains("data-code=\"payload_too_large\"")
     );
     // A form posted without choosing a file: back to the gallery with the original's flash.
     let r = c

@@ -1,6 +1,5 @@
 //! `POST /v1/detect` and `GET /v1/models`.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::Json;
@@ -10,152 +9,58 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use image::ImageFormat;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
+use yoloo_api::{DetectParams, DetectResponse, Detection, Timings, counts, ms};
+use yoloo_core::Labels;
 use yoloo_core::detector::DetectOptions;
 use yoloo_core::preprocess::ResizeMode;
-use yoloo_core::{Detection, Labels};
 
 use crate::error::{ApiError, ErrorBody};
 use crate::inference::Render;
 use crate::routes::{jobs, upload};
 use crate::state::AppState;
 
-/// Query parameters of `POST /v1/detect`; unset ones take the service's defaults.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DetectQuery {
-    /// Minimum confidence, in [0, 1] (default 0.5).
-    pub confidence: Option<f32>,
-    /// NMS IoU threshold, in [0, 1] (default 0.4).
-    pub iou: Option<f32>,
-    /// Class-agnostic NMS (default false: per class).
-    pub agnostic: Option<bool>,
-    /// `stretch` (default) or `letterbox`.
-    pub resize: Option<String>,
-    /// Comma-separated class labels to keep, e.g. `person,car`.
-    pub classes: Option<String>,
-    /// At most this many detections (default 100).
-    pub max_detections: Option<usize>,
-}
-
-impl DetectQuery {
-    /// The options for this request: the defaults overridden by what is set.
-    pub fn options(
-        &self,
-        defaults: &DetectOptions,
-        labels: &Labels,
-    ) -> Result<DetectOptions, ApiError> {
-        let mut o = defaults.clone();
-        if let Some(c) = self.confidence {
-            o.confidence = c;
-        }
-        if let Some(i) = self.iou {
-            o.iou = i;
-        }
-        if let Some(a) = self.agnostic {
-            o.agnostic = a;
-        }
-        if let Some(r) = &self.resize {
-            o.resize = r.parse::<ResizeMode>()?;
-        }
-        if let Some(m) = self.max_detections {
-            o.max_detections = m;
-        }
-        if let Some(list) = &self.classes {
-            let names: Vec<&str> = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect();
-            if names.is_empty() {
-                return Err(ApiError::invalid(
-                    "classes is empty: give comma-separated labels, e.g. person,car",
-                ));
-            }
-            let ids = labels
-                .ids(names.iter().copied())
-                .map_err(|e| ApiError::invalid(e.to_string()))?;
-            o.classes = Some(ids);
-        }
-        o.validate()?;
-        Ok(o)
+/// The options for a request: the service's defaults overridden by what
+/// `params` sets.
+pub fn options(
+    params: &DetectParams,
+    defaults: &DetectOptions,
+    labels: &Labels,
+) -> Result<DetectOptions, ApiError> {
+    let mut o = defaults.clone();
+    if let Some(c) = params.confidence {
+        o.confidence = c;
     }
-}
-
-/// One detected object; coordinates in pixels of the (EXIF-rotated) input.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct DetectionJson {
-    /// Index into the model's class list.
-    pub class_id: usize,
-    /// Class label.
-    pub label: String,
-    /// Objectness × class probability, in [0, 1].
-    pub confidence: f32,
-    /// Left edge.
-    pub x1: f32,
-    /// Top edge.
-    pub y1: f32,
-    /// Right edge.
-    pub x2: f32,
-    /// Bottom edge.
-    pub y2: f32,
-}
-
-impl From<&Detection> for DetectionJson {
-    fn from(d: &Detection) -> Self {
-        Self {
-            class_id: d.class_id,
-            label: d.label.clone(),
-            confidence: d.confidence,
-            x1: d.bbox.x1,
-            y1: d.bbox.y1,
-            x2: d.bbox.x2,
-            y2: d.bbox.y2,
+    if let Some(i) = params.iou {
+        o.iou = i;
+    }
+    if let Some(a) = params.agnostic {
+        o.agnostic = a;
+    }
+    if let Some(r) = &params.resize {
+        o.resize = r.parse::<ResizeMode>()?;
+    }
+    if let Some(m) = params.max_detections {
+        o.max_detections = m;
+    }
+    if let Some(list) = &params.classes {
+        let names: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if names.is_empty() {
+            return Err(ApiError::invalid(
+                "classes is empty: give comma-separated labels, e.g. person,car",
+            ));
         }
+        let ids = labels
+            .ids(names.iter().copied())
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        o.classes = Some(ids);
     }
-}
-
-/// Where the time went, in milliseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct TimingsMs {
-    /// Waiting for a free inference worker.
-    pub queue: f64,
-    /// Decoding the image.
-    pub decode: f64,
-    /// Resizing into the network's input.
-    pub preprocess: f64,
-    /// The network.
-    pub inference: f64,
-    /// Decoding the heads and NMS.
-    pub postprocess: f64,
-    /// The whole request, from the body received to the answer ready.
-    pub total: f64,
-}
-
-/// The answer of `POST /v1/detect`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct DetectResponse {
-    /// The model's name.
-    pub model: String,
-    /// Image width in pixels.
-    pub width: u32,
-    /// Image height in pixels.
-    pub height: u32,
-    /// Detections, most confident first (after NMS).
-    pub detections: Vec<DetectionJson>,
-    /// Number of detections per label (after NMS).
-    pub counts: BTreeMap<String, usize>,
-    /// Stage timings.
-    pub timings_ms: TimingsMs,
-}
-
-/// Counts per label.
-pub fn counts(detections: &[Detection]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for d in detections {
-        *counts.entry(d.label.clone()).or_insert(0) += 1;
-    }
-    counts
+    o.validate()?;
+    Ok(o)
 }
 
 /// What the client asked for with `Accept`: JSON unless an image type is
@@ -186,10 +91,6 @@ fn render_for(headers: &HeaderMap) -> Render {
     Render::None
 }
 
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 /// Detect objects in an image.
 ///
 /// The body is the raw image (`image/*` or `application/octet-stream`), or a
@@ -200,7 +101,7 @@ fn ms(d: std::time::Duration) -> f64 {
     post,
     path = "/v1/detect",
     tag = "detection",
-    params(DetectQuery),
+    params(DetectParams),
     request_body(
         description = "The image: raw bytes, or multipart with file field `image`",
         content(
@@ -222,15 +123,15 @@ fn ms(d: std::time::Duration) -> f64 {
 )]
 pub async fn detect(
     State(state): State<AppState>,
-    query: Result<Query<DetectQuery>, QueryRejection>,
+    query: Result<Query<DetectParams>, QueryRejection>,
     req: Request,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let checked = query
         .map_err(|e| ApiError::invalid(e.body_text()))
-        .and_then(|Query(query)| {
+        .and_then(|Query(params)| {
             let engine = state.engine_or_503()?;
-            query.options(state.defaults(), engine.detector().labels())
+            options(&params, state.defaults(), engine.detector().labels())
         });
     let options = match checked {
         Ok(options) => options,
@@ -252,7 +153,7 @@ pub async fn detect(
     };
     let outcome = jobs::detect(&state, admission, image, options, render).await?;
     let found = &outcome.detections;
-    let counts = counts(&found.detections);
+    let counts = counts(found.detections.iter().map(|d| d.label.as_str()));
     if let Some(bytes) = outcome.image {
         let content_type = match render {
             Render::Annotated(ImageFormat::Png) => "image/png",
@@ -269,14 +170,15 @@ pub async fn detect(
         model: engine.detector().name().to_owned(),
         width: found.width,
         height: found.height,
-        detections: found.detections.iter().map(DetectionJson::from).collect(),
+        detections: found.detections.iter().map(Detection::from).collect(),
         counts,
-        timings_ms: TimingsMs {
-            queue: ms(outcome.queued),
+        timings_ms: Timings {
+            queue: Some(ms(outcome.queued)),
             decode: ms(outcome.decode),
             preprocess: ms(t.preprocess),
             inference: ms(t.inference),
             postprocess: ms(t.postprocess),
+            annotate: None,
             total: ms(started.elapsed()),
         },
     };
@@ -381,25 +283,25 @@ mod tests {
     #[test]
     fn query_overrides_defaults() {
         let labels = Labels::from_names(["person", "car"]);
-        let q = DetectQuery {
+        let q = DetectParams {
             confidence: Some(0.25),
             classes: Some("car, person".into()),
             resize: Some("letterbox".into()),
-            ..DetectQuery::default()
+            ..DetectParams::default()
         };
-        let o = q.options(&DetectOptions::default(), &labels).unwrap();
+        let o = options(&q, &DetectOptions::default(), &labels).unwrap();
         assert_eq!(o.confidence, 0.25);
         assert_eq!(o.classes, Some(vec![1, 0]));
         assert_eq!(o.resize, ResizeMode::Letterbox);
-        let bad = DetectQuery {
+        let bad = DetectParams {
             classes: Some("unicorn".into()),
-            ..DetectQuery::default()
+            ..DetectParams::default()
         };
-        assert!(bad.options(&DetectOptions::default(), &labels).is_err());
-        let bad = DetectQuery {
+        assert!(options(&bad, &DetectOptions::default(), &labels).is_err());
+        let bad = DetectParams {
             confidence: Some(1.5),
-            ..DetectQuery::default()
+            ..DetectParams::default()
         };
-        assert!(bad.options(&DetectOptions::default(), &labels).is_err());
+        assert!(options(&bad, &DetectOptions::default(), &labels).is_err());
     }
 }

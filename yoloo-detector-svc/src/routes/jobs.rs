@@ -46,7 +46,11 @@ pub async fn detect(
 ) -> Result<Outcome, ApiError> {
     options.validate()?;
     let engine = state.engine_or_503()?;
-    upload::precheck(&bytes, state.limits().max_pixels)?;
+    upload::precheck(
+        &bytes,
+        state.config().max_body_bytes,
+        state.limits().max_pixels,
+    )?;
     let reply = engine
         .submit(admission, bytes, options, render)
         .map_err(|e| match e {

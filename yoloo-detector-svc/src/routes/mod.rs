@@ -6,24 +6,15 @@ pub mod health;
 mod jobs;
 pub mod upload;
 
-use std::time::Instant;
-
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, header};
-use axum::middleware::{self, Next};
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-use crate::telemetry;
-
-/// The request-id header: honoured when the client sends one, generated otherwise, echoed back.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The OpenAPI description of every route.
 #[derive(OpenApi)]
@@ -72,33 +63,6 @@ async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such route; see /openapi.json")
 }
 
-/// Counts requests and their latency per route, and requests in flight.
-async fn record_metrics(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
-    let started = Instant::now();
-    let in_flight = metrics::gauge!(telemetry::IN_FLIGHT);
-    in_flight.increment(1.0);
-    // Decrement even if the client goes away and this future is dropped.
-    struct Guard(metrics::Gauge);
-    impl Drop for Guard {
-        fn drop(&mut self) {
-            self.0.decrement(1.0);
-        }
-    }
-    let _guard = Guard(in_flight);
-    let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!(telemetry::REQUESTS, "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    metrics::histogram!(telemetry::REQUEST_DURATION, "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
-}
-
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().max_body_bytes;
@@ -112,18 +76,6 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi_json))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
-        .route_layer(middleware::from_fn(record_metrics))
         .with_state(state);
-    api.layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                let id = req
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-            }),
-        )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+    yoloo_server::layers::around(api)
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
+use yoloo_api::ErrorCode;
 
 use crate::error::{ApiError, AppError};
 use crate::process::{self, Upload};
@@ -24,8 +25,7 @@ pub async fn read_uploads(
 ) -> Result<Vec<Upload>, AppError> {
     let mut multipart = multipart.map_err(|e| {
         AppError::client(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+            ErrorCode::InvalidMultipart,
             format!("expected a multipart/form-data upload: {}", e.body_text()),
         )
     })?;
@@ -51,8 +51,7 @@ pub async fn read_uploads(
         total = total.saturating_add(bytes.len());
         if !uploads.is_empty() && total > state.config.max_body_bytes {
             return Err(AppError::client(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                ErrorCode::PayloadTooLarge,
                 format!(
                     "the files add up to more than {} bytes",
                     state.config.max_body_bytes
@@ -61,8 +60,7 @@ pub async fn read_uploads(
         }
         if uploads.len() == state.config.max_files {
             return Err(AppError::client(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_many_files",
+                ErrorCode::TooManyFiles,
                 format!("at most {} files per upload", state.config.max_files),
             ));
         }
@@ -74,15 +72,14 @@ pub async fn read_uploads(
 fn multipart_error(state: &AppState, e: &axum::extract::multipart::MultipartError) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::client(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::PayloadTooLarge,
             format!(
                 "the upload is over the limit of {} bytes per image",
                 state.config.max_body_bytes
             ),
         )
     } else {
-        AppError::client(StatusCode::BAD_REQUEST, "bad_multipart", e.body_text())
+        AppError::client(ErrorCode::InvalidMultipart, e.body_text())
     }
 }
 
@@ -101,8 +98,7 @@ pub fn check_cursor(cursor: Option<&str>) -> Result<Option<&str>, AppError> {
         None => Ok(None),
         Some(c) if valid_id(c) => Ok(Some(c)),
         Some(_) => Err(AppError::client(
-            StatusCode::BAD_REQUEST,
-            "bad_cursor",
+            ErrorCode::InvalidParameter,
             "cursor is not an image id",
         )),
     }
@@ -145,8 +141,7 @@ pub async fn create(
     let upload = match uploads.len() {
         0 => {
             return Err(AppError::client(
-                StatusCode::BAD_REQUEST,
-                "no_image",
+                ErrorCode::MissingImage,
                 "no image uploaded (field input_image)",
             )
             .into());
@@ -154,8 +149,7 @@ pub async fn create(
         1 => uploads.remove(0),
         _ => {
             return Err(AppError::client(
-                StatusCode::BAD_REQUEST,
-                "one_image_only",
+                ErrorCode::InvalidParameter,
                 "the API takes one image per request",
             )
             .into());

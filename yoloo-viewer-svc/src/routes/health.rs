@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -59,13 +59,5 @@ pub async fn readyz(State(state): State<SharedState>) -> Response {
 
 /// Prometheus text format.
 pub async fn metrics(State(state): State<SharedState>) -> Response {
-    state.metrics.run_upkeep();
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        state.metrics.render(),
-    )
-        .into_response()
+    yoloo_server::metrics::response(state.metrics.render())
 }

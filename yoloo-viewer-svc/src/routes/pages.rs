@@ -135,7 +135,7 @@ struct DetailPage {
     flash: Option<Flash>,
     r: Record,
     failed: bool,
-    counts: Vec<(String, u32)>,
+    counts: Vec<(String, usize)>,
     rows: Vec<Row>,
     timings: Vec<(&'static str, String)>,
     ago: String,
@@ -174,7 +174,7 @@ pub fn error_page(status: StatusCode, code: &str, message: &str) -> Response {
 /// Unknown paths: JSON under `/api/`, a page elsewhere.
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        crate::error::json_error(StatusCode::NOT_FOUND, "not_found", "no such API route")
+        crate::error::json_error(yoloo_api::ErrorCode::NotFound, "no such API route")
     } else {
         error_page(StatusCode::NOT_FOUND, "not_found", "There is no page here.")
     }
@@ -278,7 +278,7 @@ pub async fn detail(
                 ("preprocess", format!("{:.1} ms", t.preprocess)),
                 ("inference", format!("{:.1} ms", t.inference)),
                 ("postprocess", format!("{:.1} ms", t.postprocess)),
-                ("drawing", format!("{:.1} ms", t.annotate)),
+                ("drawing", format!("{:.1} ms", t.annotate.unwrap_or(0.0))),
                 ("detection total", format!("{:.1} ms", t.total)),
             ]
         })

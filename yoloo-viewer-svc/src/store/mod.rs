@@ -4,9 +4,8 @@ pub mod blobs;
 pub mod records_redb;
 pub mod records_redis;
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
+use yoloo_api::{Counts, Detection, Timings};
 
 use crate::error::RecordError;
 
@@ -28,43 +27,6 @@ impl Status {
             Self::Failed => "failed",
         }
     }
-}
-
-/// One detection, in image pixels.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DetectionRecord {
-    /// Class index.
-    pub class_id: usize,
-    /// Class name.
-    pub label: String,
-    /// Score in `[0, 1]`.
-    pub confidence: f32,
-    /// Left.
-    pub x1: f32,
-    /// Top.
-    pub y1: f32,
-    /// Right.
-    pub x2: f32,
-    /// Bottom.
-    pub y2: f32,
-}
-
-/// Milliseconds per stage.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TimingsMs {
-    /// Decoding the upload.
-    pub decode: f64,
-    /// Resize and normalise.
-    pub preprocess: f64,
-    /// The network.
-    pub inference: f64,
-    /// Decoding heads and NMS.
-    pub postprocess: f64,
-    /// Drawing and encoding the annotated image and thumbnail.
-    #[serde(default)]
-    pub annotate: f64,
-    /// Detection as seen by the viewer (includes the HTTP round trip in remote mode).
-    pub total: f64,
 }
 
 /// Which image of a record a key names.
@@ -104,11 +66,11 @@ pub struct Record {
     /// Model name, once detected.
     pub model: Option<String>,
     /// Label → count.
-    pub counts: BTreeMap<String, u32>,
+    pub counts: Counts,
     /// Most confident first.
-    pub detections: Vec<DetectionRecord>,
+    pub detections: Vec<Detection>,
     /// Stage timings of the last detection.
-    pub timings_ms: Option<TimingsMs>,
+    pub timings_ms: Option<Timings>,
     /// Storage key of the original (generated).
     pub original_key: String,
     /// Where the original is served.
@@ -122,7 +84,7 @@ pub struct Record {
 impl Record {
     /// "person ×3 · tie ×1", most frequent first.
     pub fn counts_text(&self) -> String {
-        let mut v: Vec<(&String, &u32)> = self.counts.iter().collect();
+        let mut v: Vec<(&String, &usize)> = self.counts.iter().collect();
         v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         v.iter()
             .map(|(l, n)| format!("{l} ×{n}"))
@@ -131,8 +93,9 @@ impl Record {
     }
 
     /// Counts most frequent first.
-    pub fn counts_sorted(&self) -> Vec<(String, u32)> {
-        let mut v: Vec<(String, u32)> = self.counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    pub fn counts_sorted(&self) -> Vec<(String, usize)> {
+        let mut v: Vec<(String, usize)> =
+            self.counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
     }

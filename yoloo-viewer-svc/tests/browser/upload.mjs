@@ -71,7 +71,7 @@ try {
   await page.locator("#upload-form button[type=submit]").click();
   const err = page.locator("#error-message");
   await err.waitFor({ timeout: 30000 });
-  if ((await err.getAttribute("data-code")) !== "unsupported_type") fail("no unsupported_type error page");
+  if ((await err.getAttribute("data-code")) !== "unsupported_media_type") fail("no unsupported_media_type error page");
   if (!((await page.title()) || "").startsWith("415")) fail(`error page title ${await page.title()}`);
   console.log(`ok: person ×3, annotated naturalWidth ${natural}, screenshot ${shot}`);
 } finally {

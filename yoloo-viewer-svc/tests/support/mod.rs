@@ -32,7 +32,7 @@ pub fn image_bytes(name: &str) -> Vec<u8> {
 
 /// An HTTP client for the tests (rustls needs its crypto provider even for plain http).
 pub fn client() -> reqwest::Client {
-    yoloo_viewer_svc::install_crypto();
+    yoloo_api::client::install_crypto();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(120))
