@@ -4,6 +4,7 @@
 pub mod args;
 pub mod body;
 pub mod error;
+pub mod health;
 pub mod layers;
 pub mod logging;
 pub mod metrics;

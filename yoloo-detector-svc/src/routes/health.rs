@@ -3,23 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::Serialize;
-use utoipa::ToSchema;
+use yoloo_server::health::Status;
 
 use crate::state::AppState;
-
-/// A probe's answer.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Status {
-    /// `ok`, `loading` or `draining`.
-    pub status: &'static str,
-}
-
-/// Liveness: the process answers HTTP.
-#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Status)))]
-pub async fn healthz() -> impl IntoResponse {
-    axum::Json(Status { status: "ok" })
-}
 
 /// Readiness: the model is loaded and warmed up, and the service is not
 /// shutting down.

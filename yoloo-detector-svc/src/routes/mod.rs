@@ -8,8 +8,7 @@ pub mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use utoipa::OpenApi;
 
@@ -27,7 +26,7 @@ use crate::state::AppState;
         detect::detect,
         detect::models,
         deepstack::detection,
-        health::healthz,
+        yoloo_server::health::healthz,
         health::readyz,
         health::metrics,
         openapi_json,
@@ -49,14 +48,7 @@ pub struct ApiDoc;
 /// This OpenAPI 3.1 description.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
 pub async fn openapi_json() -> Response {
-    match ApiDoc::openapi().to_pretty_json() {
-        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
-        Err(e) => ApiError::new(
-            ErrorCode::Internal,
-            format!("cannot render the OpenAPI document: {e}"),
-        )
-        .into_response(),
-    }
+    yoloo_server::health::openapi(&ApiDoc::openapi())
 }
 
 async fn not_found() -> ApiError {
@@ -70,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/detect", post(detect::detect))
         .route("/v1/vision/detection", post(deepstack::detection))
         .route("/v1/models", get(detect::models))
-        .route("/healthz", get(health::healthz))
+        .route("/healthz", get(yoloo_server::health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(openapi_json))

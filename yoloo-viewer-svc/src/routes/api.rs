@@ -3,178 +3,163 @@
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
-use yoloo_api::ErrorCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use yoloo_api::{ErrorBody, ErrorCode};
+use yoloo_server::ApiError;
 
-use crate::error::{ApiError, AppError};
-use crate::process::{self, Upload};
-use crate::state::{AppState, SharedState};
-use crate::store::valid_id;
-
-/// The form field of the original PHP upload form.
-pub const FIELD: &str = "input_image";
-
-/// Reads every `input_image` file from a multipart body. Empty parts with no
-/// file name (a form submitted without choosing a file) are skipped.
-pub async fn read_uploads(
-    state: &AppState,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Vec<Upload>, AppError> {
-    let mut multipart = multipart.map_err(|e| {
-        AppError::client(
-            ErrorCode::InvalidMultipart,
-            format!("expected a multipart/form-data upload: {}", e.body_text()),
-        )
-    })?;
-    let mut uploads = Vec::new();
-    let mut total = 0usize;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(multipart_error(state, &e)),
-        };
-        if field.name() != Some(FIELD) {
-            continue;
-        }
-        let filename = field.file_name().unwrap_or_default().to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| multipart_error(state, &e))?;
-        if filename.is_empty() && bytes.is_empty() {
-            continue;
-        }
-        total = total.saturating_add(bytes.len());
-        if !uploads.is_empty() && total > state.config.max_body_bytes {
-            return Err(AppError::client(
-                ErrorCode::PayloadTooLarge,
-                format!(
-                    "the files add up to more than {} bytes",
-                    state.config.max_body_bytes
-                ),
-            ));
-        }
-        if uploads.len() == state.config.max_files {
-            return Err(AppError::client(
-                ErrorCode::TooManyFiles,
-                format!("at most {} files per upload", state.config.max_files),
-            ));
-        }
-        uploads.push(Upload { filename, bytes });
-    }
-    Ok(uploads)
-}
-
-fn multipart_error(state: &AppState, e: &axum::extract::multipart::MultipartError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::client(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "the upload is over the limit of {} bytes per image",
-                state.config.max_body_bytes
-            ),
-        )
-    } else {
-        AppError::client(ErrorCode::InvalidMultipart, e.body_text())
-    }
-}
+use crate::error::AppError;
+use crate::process;
+use crate::routes::errors::JsonError;
+use crate::routes::form::{self, read_uploads};
+use crate::state::SharedState;
+use crate::store::{Record, valid_id};
 
 /// `?cursor=&limit=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Id of the last record of the previous page.
+    /// Id of the last record of the previous page (its `next_cursor`).
     pub cursor: Option<String>,
-    /// Page size, 1–100.
+    /// Page size, 1–100 (default `YOLOO_PAGE_SIZE`).
     pub limit: Option<usize>,
 }
 
-/// Checks a cursor (an id we generated).
-pub fn check_cursor(cursor: Option<&str>) -> Result<Option<&str>, AppError> {
-    match cursor.filter(|c| !c.is_empty()) {
-        None => Ok(None),
-        Some(c) if valid_id(c) => Ok(Some(c)),
-        Some(_) => Err(AppError::client(
-            ErrorCode::InvalidParameter,
-            "cursor is not an image id",
-        )),
-    }
+/// One page of the gallery, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImagePage {
+    /// The records.
+    pub images: Vec<Record>,
+    /// Pass as `cursor` for the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
-/// `GET /api/images`.
+/// The upload form: one image in field `input_image`.
+#[derive(Debug, ToSchema)]
+pub struct UploadForm {
+    /// The image file (JPEG, PNG, GIF, BMP, WebP or TIFF, by content).
+    #[schema(content_media_type = "application/octet-stream")]
+    pub input_image: Vec<u8>,
+}
+
+/// The records, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/images",
+    tag = "images",
+    params(ListQuery),
+    responses(
+        (status = 200, body = ImagePage),
+        (status = 400, description = "`cursor` is not an image id", body = ErrorBody),
+        (status = 503, description = "The record store is unavailable; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<SharedState>,
     Query(q): Query<ListQuery>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ImagePage>, JsonError> {
     let limit = q.limit.unwrap_or(state.config.page_size).clamp(1, 100);
-    let cursor = check_cursor(q.cursor.as_deref())?;
+    let cursor = form::cursor(q.cursor.as_deref())?;
     let page = state.records.list(cursor, limit).await?;
-    Ok(Json(json!({"images": page.records, "next_cursor": page.next_cursor})).into_response())
+    Ok(Json(ImagePage {
+        images: page.records,
+        next_cursor: page.next_cursor,
+    }))
 }
 
-/// `GET /api/images/{id}`.
+/// One record.
+#[utoipa::path(
+    get,
+    path = "/api/images/{id}",
+    tag = "images",
+    params(("id" = String, Path, description = "The record's id (a ULID)")),
+    responses(
+        (status = 200, body = Record),
+        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 503, description = "The record store is unavailable; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn get_one(
     State(state): State<SharedState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Record>, JsonError> {
     if !valid_id(&id) {
         return Err(AppError::NotFound(id).into());
     }
     match state.records.get(&id).await? {
-        Some(r) => Ok(Json(r).into_response()),
+        Some(r) => Ok(Json(r)),
         None => Err(AppError::NotFound(id).into()),
     }
 }
 
-/// `POST /api/images` (multipart, one `input_image`) → 201 with the record
-/// (`status` is `failed` when detection failed; the original is kept).
+/// Uploads one image: checked, stored, detected, annotated, recorded. The
+/// record's `status` is `failed` when detection failed (the original is
+/// kept for a retry).
+#[utoipa::path(
+    post,
+    path = "/api/images",
+    tag = "images",
+    request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
+    responses(
+        (status = 201, description = "Recorded; `Location` is the record's URL", body = Record),
+        (status = 400, description = "Not a form, no image, more than one, or an empty file", body = ErrorBody),
+        (status = 413, description = "Over YOLOO_MAX_BODY_BYTES", body = ErrorBody),
+        (status = 415, description = "Not a JPEG, PNG, GIF, BMP, WebP or TIFF image", body = ErrorBody),
+        (status = 422, description = "Undecodable, or over YOLOO_MAX_PIXELS", body = ErrorBody),
+        (status = 503, description = "A store is unavailable (nothing was saved); see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<SharedState>,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, JsonError> {
     // Before the body is read: waiting uploads hold neither body nor pixels.
     let _permit = state.upload_permit().await?;
-    let mut uploads = read_uploads(&state, multipart).await?;
+    let mut uploads = read_uploads(&state.config, multipart).await?;
     let upload = match uploads.len() {
         0 => {
-            return Err(AppError::client(
+            return Err(ApiError::new(
                 ErrorCode::MissingImage,
                 "no image uploaded (field input_image)",
             )
             .into());
         }
         1 => uploads.remove(0),
-        _ => {
-            return Err(AppError::client(
-                ErrorCode::InvalidParameter,
-                "the API takes one image per request",
-            )
-            .into());
-        }
+        _ => return Err(ApiError::invalid("the API takes one image per request").into()),
     };
     let v = process::validate(&state, upload).await?;
     let record = process::ingest(&state, v).await?;
     let location = format!("/api/images/{}", record.id);
     Ok((
         StatusCode::CREATED,
-        [(axum::http::header::LOCATION, location)],
+        [(header::LOCATION, location)],
         Json(record),
     )
         .into_response())
 }
 
-/// `POST /api/images/{id}/retry` → the updated record.
+/// Detects again on a record whose detection failed; a `done` record is
+/// returned as it is.
+#[utoipa::path(
+    post,
+    path = "/api/images/{id}/retry",
+    tag = "images",
+    params(("id" = String, Path, description = "The record's id (a ULID)")),
+    responses(
+        (status = 200, description = "The updated record (`done`, or still `failed` with the new error)", body = Record),
+        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 503, description = "A store is unavailable; see Retry-After", body = ErrorBody),
+    )
+)]
 pub async fn retry(
     State(state): State<SharedState>,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Record>, JsonError> {
     if !valid_id(&id) {
         return Err(AppError::NotFound(id).into());
     }
     let _permit = state.upload_permit().await?;
-    let record = process::retry(&state, &id).await?;
-    Ok(Json(record).into_response())
+    Ok(Json(process::retry(&state, &id).await?))
 }

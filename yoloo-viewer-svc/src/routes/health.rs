@@ -1,4 +1,4 @@
-//! `/healthz`, `/readyz`, `/metrics`.
+//! `/readyz` and `/metrics` (`/healthz` is the shared one).
 
 use axum::Json;
 use axum::extract::State;
@@ -8,16 +8,20 @@ use serde_json::json;
 
 use crate::state::SharedState;
 
-/// The process is up.
-pub async fn healthz() -> Response {
-    Json(json!({"status": "ok"})).into_response()
-}
-
 /// Ready for traffic: not shutting down, record store and image store
 /// reachable. The remote detector's state is reported (`"degraded"`) but does
 /// not make the viewer unready: without it the gallery still works and
 /// uploads are kept as `failed` for a retry, whereas an unready viewer behind
 /// a load balancer would take the whole site down with the detector.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready (`ready`), or `degraded` while a remote detector is away: `{\"status\", \"checks\": {\"records\", \"images\", \"detector\"}}`"),
+        (status = 503, description = "Shutting down, or a store does not answer"),
+    )
+)]
 pub async fn readyz(State(state): State<SharedState>) -> Response {
     if !state.is_ready() {
         return (

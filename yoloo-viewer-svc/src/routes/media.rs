@@ -5,7 +5,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, AppError};
+use crate::error::AppError;
+use crate::routes::errors::JsonError;
 use crate::state::SharedState;
 use crate::store::blobs::mime_for_key;
 
@@ -17,7 +18,7 @@ const ICON: &str = include_str!("../../static/favicon.svg");
 pub async fn get_media(
     State(state): State<SharedState>,
     Path(key): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, JsonError> {
     let Some(mime) = mime_for_key(&key) else {
         return Err(AppError::NotFound(key).into());
     };

@@ -1,6 +1,11 @@
-//! The router and the layers every response goes through.
+//! The HTTP edge: the router, the security headers, the OpenAPI document
+//! of the JSON API. Handlers read the request, call the upload flow
+//! ([`crate::process`]) or the stores, and map what fails to an answer
+//! ([`errors`]).
 
 pub mod api;
+pub mod errors;
+pub mod form;
 pub mod health;
 pub mod media;
 pub mod pages;
@@ -11,11 +16,46 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use utoipa::OpenApi;
 
 use crate::state::SharedState;
 
 /// Multipart framing allowance on top of the per-file limit.
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// The OpenAPI description of the JSON API and the probes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "yoloo-viewer-svc",
+        description = "Upload photos, detect objects, browse the annotated results: the JSON API of the gallery (its pages are HTML at `/`)."
+    ),
+    paths(
+        api::list,
+        api::create,
+        api::get_one,
+        api::retry,
+        yoloo_server::health::healthz,
+        health::readyz,
+        openapi_json,
+    ),
+    components(schemas(
+        yoloo_api::ErrorBody,
+        yoloo_api::ErrorDetail,
+        yoloo_api::ErrorCode,
+    )),
+    tags(
+        (name = "images", description = "Uploaded images and their detections"),
+        (name = "operations", description = "Probes, metrics and this description"),
+    )
+)]
+pub struct ApiDoc;
+
+/// This OpenAPI 3.1 description.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> Response {
+    yoloo_server::health::openapi(&ApiDoc::openapi())
+}
 
 /// Every route.
 pub fn router(state: SharedState) -> Router {
@@ -36,10 +76,11 @@ pub fn router(state: SharedState) -> Router {
         .route("/media/{*key}", get(media::get_media))
         .route("/static/{file}", get(media::get_static))
         .route("/favicon.ico", get(media::favicon))
-        .route("/healthz", get(health::healthz))
+        .route("/healthz", get(yoloo_server::health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .fallback(pages::not_found)
+        .route("/openapi.json", get(openapi_json))
+        .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -6,12 +6,13 @@ use askama::Template;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::error::{AppError, PageError};
+use crate::error::AppError;
 use crate::process;
-use crate::routes::api::{check_cursor, read_uploads};
+use crate::routes::errors::{PageError, html};
+use crate::routes::form::{self, read_uploads};
 use crate::state::SharedState;
 use crate::store::{Record, Status, valid_id};
 
@@ -141,51 +142,12 @@ struct DetailPage {
     ago: String,
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    status: u16,
-    reason: &'a str,
-    code: &'a str,
-    message: &'a str,
-}
-
-fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
-    match body {
-        Ok(s) => (status, Html(s)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
-        }
-    }
-}
-
-/// An HTML error page.
-pub fn error_page(status: StatusCode, code: &str, message: &str) -> Response {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("Error"),
-        code,
-        message,
-    };
-    html(status, page.render())
-}
-
-/// Unknown paths: JSON under `/api/`, a page elsewhere.
-pub async fn not_found(uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        crate::error::json_error(yoloo_api::ErrorCode::NotFound, "no such API route")
-    } else {
-        error_page(StatusCode::NOT_FOUND, "not_found", "There is no page here.")
-    }
-}
-
 /// `/`: upload form and gallery.
 pub async fn index(
     State(state): State<SharedState>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    let cursor = check_cursor(q.cursor.as_deref())?;
+    let cursor = form::cursor(q.cursor.as_deref())?;
     let page = state.records.list(cursor, state.config.page_size).await?;
     let now = SystemTime::now();
     let body = IndexPage {
@@ -211,7 +173,7 @@ pub async fn upload(
 ) -> Result<Response, PageError> {
     // Before the body is read: waiting uploads hold neither body nor pixels.
     let _permit = state.upload_permit().await?;
-    let uploads = read_uploads(&state, multipart).await?;
+    let uploads = read_uploads(&state.config, multipart).await?;
     if uploads.is_empty() {
         return Ok(Redirect::to("/?flash=no_image").into_response());
     }

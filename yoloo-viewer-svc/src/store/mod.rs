@@ -5,12 +5,13 @@ pub mod records_redb;
 pub mod records_redis;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use yoloo_api::{Counts, Detection, Timings};
 
 use crate::error::RecordError;
 
 /// Where a record stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Detected, annotated and stored.
@@ -41,7 +42,7 @@ pub enum BlobKind {
 }
 
 /// The stored record of one upload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Record {
     /// ULID: time-sortable, 26 characters.
     pub id: String,
