@@ -1,9 +1,6 @@
 //! The whole `Detector::detect` (preprocess, inference, decode, NMS) with the
 //! real yolov3-tiny on bus.jpg at 416, 1 and 2 threads.
 
-#[path = "../../yoloo-core/tests/support/mod.rs"]
-mod support;
-
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -11,11 +8,11 @@ use yoloo_core::Detector;
 use yoloo_core::image_io::{DecodeLimits, open_image};
 
 fn bench(c: &mut Criterion) {
-    let image = open_image(&support::image("bus.jpg"), &DecodeLimits::default()).expect("bus.jpg");
+    let image = open_image(&yoloo_testkit::image("bus.jpg"), &DecodeLimits::default()).expect("bus.jpg");
     let mut group = c.benchmark_group("detect_yolov3_tiny_416");
     group.sample_size(20);
     for threads in [1, 2] {
-        let detector = Detector::builder(support::tiny_cfg())
+        let detector = Detector::builder(yoloo_testkit::tiny_cfg())
             .threads(threads)
             .build()
             .expect("model");

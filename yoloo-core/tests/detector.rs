@@ -1,7 +1,7 @@
 //! The `Detector` API with the real yolov3-tiny: sharing between threads,
 //! letterbox, class filter, per-call options, hostile bytes, load errors.
 
-mod support;
+use yoloo_testkit::assets;
 
 use std::sync::Arc;
 
@@ -10,14 +10,14 @@ use yoloo_core::image_io::{DecodeLimits, open_image};
 use yoloo_core::{Detector, Error, ResizeMode};
 
 fn detector(config: DetectorConfig) -> Detector {
-    Detector::builder(support::tiny_cfg())
+    Detector::builder(assets::tiny_cfg())
         .config(config)
         .build()
         .unwrap()
 }
 
 fn bus() -> image::DynamicImage {
-    open_image(&support::image("bus.jpg"), &DecodeLimits::default()).unwrap()
+    open_image(&assets::image("bus.jpg"), &DecodeLimits::default()).unwrap()
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn hostile_bytes_are_typed_errors() {
         det.detect_bytes(&[0x5a; 4096], &opts),
         Err(Error::Decode(_))
     ));
-    let jpeg = std::fs::read(support::image("bus.jpg")).unwrap();
+    let jpeg = std::fs::read(assets::image("bus.jpg")).unwrap();
     assert!(matches!(
         det.detect_bytes(&jpeg[..jpeg.len() / 2], &opts),
         Err(Error::Decode(_))
@@ -194,7 +194,7 @@ fn hostile_bytes_are_typed_errors() {
 fn load_errors_name_the_problem() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("yolov3-tiny.cfg");
-    std::fs::copy(support::tiny_cfg(), &cfg).unwrap();
+    std::fs::copy(assets::tiny_cfg(), &cfg).unwrap();
     // No weights beside the cfg.
     let err = Detector::load(&cfg).unwrap_err();
     assert!(
@@ -202,7 +202,7 @@ fn load_errors_name_the_problem() {
         "{err}"
     );
     // Truncated weights: expected and actual sizes.
-    let weights = std::fs::read(support::tiny_weights()).unwrap();
+    let weights = std::fs::read(assets::tiny_weights()).unwrap();
     std::fs::write(dir.path().join("yolov3-tiny.weights"), &weights[..1000]).unwrap();
     let err = Detector::load(&cfg).unwrap_err().to_string();
     assert!(
@@ -224,7 +224,7 @@ fn batches_run_in_parallel_keep_order_and_errors_in_place() {
         threads: 1,
         ..Default::default()
     });
-    let zidane = open_image(&support::image("zidane.jpg"), &DecodeLimits::default()).unwrap();
+    let zidane = open_image(&assets::image("zidane.jpg"), &DecodeLimits::default()).unwrap();
     let images = [bus(), zidane.clone(), bus(), zidane];
     // Batch inferences are single-threaded: the same arithmetic as `one`.
     let expected: Vec<_> = images
@@ -239,7 +239,7 @@ fn batches_run_in_parallel_keep_order_and_errors_in_place() {
         .collect();
     assert_eq!(got, expected);
 
-    let bytes = std::fs::read(support::image("bus.jpg")).unwrap();
+    let bytes = std::fs::read(assets::image("bus.jpg")).unwrap();
     let inputs: [&[u8]; 3] = [&bytes, b"not an image", &bytes];
     let opts = DetectOptions::default();
     let got = det.detect_bytes_batch(&inputs, &opts);

@@ -3,7 +3,7 @@
 //! seeded random (the real 248 MB file cannot be fetched here), so this
 //! checks the graph, shapes and plumbing, not detection quality.
 
-mod support;
+use yoloo_testkit::assets;
 
 use ndarray::ArrayD;
 use yoloo_core::Detector;
@@ -12,12 +12,12 @@ use yoloo_core::detector::{DetectOptions, DetectorConfig};
 
 #[test]
 fn yolov3_architecture_runs_at_416_with_three_heads() {
-    let text = support::yolov3_cfg(416, 80);
+    let text = assets::yolov3_cfg(416, 80);
     let cfg = Cfg::parse(&text).unwrap();
     assert_eq!(cfg.layers.len(), 107, "sections 0..=106");
     assert!(matches!(cfg.layers[106].layer, Layer::Yolo(_)));
     assert_eq!(cfg.heads().len(), 3);
-    let weights = support::random_weights(&cfg, 7);
+    let weights = assets::random_weights(&cfg, 7);
     // Exactly the size of the official yolov3.weights: the generated
     // architecture matches the published one parameter for parameter.
     assert_eq!(weights.len(), 248_007_048);
@@ -59,9 +59,9 @@ fn yolov3_architecture_runs_at_416_with_three_heads() {
 #[test]
 fn yolov3_runs_at_other_multiples_of_32() {
     // 320×320: heads at 10, 20, 40.
-    let text = support::yolov3_cfg(320, 2);
+    let text = assets::yolov3_cfg(320, 2);
     let cfg = Cfg::parse(&text).unwrap();
-    let model = DarknetModel::parse(&text, &support::random_weights(&cfg, 1)).unwrap();
+    let model = DarknetModel::parse(&text, &assets::random_weights(&cfg, 1)).unwrap();
     let detector = Detector::from_darknet(
         &model,
         None,

@@ -4,7 +4,7 @@
 //! Needs Python with `onnxruntime` and `numpy` (`scripts/requirements-test.txt`);
 //! the interpreter is `$YOLOO_PYTHON`, else `python3`.
 
-mod support;
+use yoloo_testkit::assets;
 
 use std::process::Command;
 
@@ -20,8 +20,8 @@ fn write_f32(path: &std::path::Path, data: impl Iterator<Item = f32>) {
 
 #[test]
 fn converted_model_matches_onnx_runtime() {
-    let model = darknet::load(support::tiny_cfg(), support::tiny_weights()).unwrap();
-    let labels = Labels::from_file(support::coco_names()).unwrap();
+    let model = darknet::load(assets::tiny_cfg(), assets::tiny_weights()).unwrap();
+    let labels = Labels::from_file(assets::coco_names()).unwrap();
     let proto = model.to_onnx(416, 416, Some(labels.names())).unwrap();
     let dir = tempfile::tempdir().unwrap();
     darknet::write_onnx(&proto, dir.path().join("model.onnx")).unwrap();
@@ -43,7 +43,7 @@ fn converted_model_matches_onnx_runtime() {
         },
     )
     .unwrap();
-    let image = open_image(&support::image("bus.jpg"), &DecodeLimits::default()).unwrap();
+    let image = open_image(&assets::image("bus.jpg"), &DecodeLimits::default()).unwrap();
     let (input, _) = preprocess::preprocess(&image, 416, 416, ResizeMode::Stretch).unwrap();
     write_f32(&dir.path().join("input.f32"), input.iter().copied());
     let outputs = detector.run(input.into_dyn()).unwrap();
@@ -59,7 +59,7 @@ fn converted_model_matches_onnx_runtime() {
     std::fs::write(dir.path().join("meta.json"), meta.to_string()).unwrap();
 
     let python = std::env::var("YOLOO_PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = support::root().join("scripts/ort_compare.py");
+    let script = assets::root().join("scripts/ort_compare.py");
     let out = Command::new(&python)
         .arg(&script)
         .arg(dir.path())

@@ -11,7 +11,7 @@
 //! 0.02 of the threshold, on either side, may flip in or out; the test
 //! reports each flip.
 
-mod support;
+use yoloo_testkit::assets;
 
 use serde_json::Value;
 use yoloo_core::detector::{DetectOptions, DetectorConfig};
@@ -31,16 +31,16 @@ struct Reference {
 #[test]
 fn detections_match_opencv_on_real_photos() {
     let text = std::fs::read_to_string(
-        support::root().join("yoloo-core/tests/fixtures/opencv_reference.json"),
+        assets::root().join("yoloo-core/tests/fixtures/opencv_reference.json"),
     )
     .unwrap();
     let fixture: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(fixture["input_size"], 416);
     assert_eq!(fixture["resize"], "stretch");
 
-    let detector = Detector::builder(support::tiny_cfg())
-        .weights(support::tiny_weights())
-        .names(support::coco_names())
+    let detector = Detector::builder(assets::tiny_cfg())
+        .weights(assets::tiny_weights())
+        .names(assets::coco_names())
         .config(DetectorConfig {
             threads: 2,
             ..Default::default()
@@ -54,7 +54,7 @@ fn detections_match_opencv_on_real_photos() {
     let mut failures = Vec::new();
 
     for (name, entry) in images {
-        let image = open_image(&support::image(name), &DecodeLimits::default()).unwrap();
+        let image = open_image(&assets::image(name), &DecodeLimits::default()).unwrap();
         assert_eq!(
             image.width() as u64,
             entry["width"].as_u64().unwrap(),

@@ -2,7 +2,7 @@
 //! synthetic images of many shapes and on real photos (hashes recorded by
 //! `scripts/make_resize_fixture.py`).
 
-mod support;
+use yoloo_testkit::assets;
 
 use serde_json::Value;
 use yoloo_core::image_io::{DecodeLimits, open_image};
@@ -32,7 +32,7 @@ fn pattern(w: usize, h: usize, cn: usize) -> Vec<u8> {
 #[test]
 fn bit_exact_with_opencv() {
     let text = std::fs::read_to_string(
-        support::root().join("yoloo-core/tests/fixtures/opencv_resize.json"),
+        assets::root().join("yoloo-core/tests/fixtures/opencv_resize.json"),
     )
     .unwrap();
     let fixture: Value = serde_json::from_str(&text).unwrap();
@@ -47,7 +47,7 @@ fn bit_exact_with_opencv() {
                 (pattern(s[0], s[1], s[2]), s[0], s[1], s[2])
             }
             photo => {
-                let img = open_image(&support::image(photo), &DecodeLimits::default())
+                let img = open_image(&assets::image(photo), &DecodeLimits::default())
                     .unwrap()
                     .to_rgb8();
                 let (w, h) = (img.width() as usize, img.height() as usize);

@@ -16,9 +16,6 @@
 //! start to ready and the service's steady RSS. Under `cargo test --benches`
 //! it runs a one-second smoke pass so it cannot rot.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -71,7 +68,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Images per second of the library with `workers` threads sharing one detector.
 fn library(jpeg: &[u8], workers: usize, threads: usize, secs: f64) -> f64 {
     let detector = Arc::new(
-        Detector::builder(support::core::tiny_cfg())
+        Detector::builder(yoloo_testkit::tiny_cfg())
             .threads(threads)
             .build()
             .expect("load yolov3-tiny (run scripts/fetch_assets.py)"),
@@ -108,7 +105,7 @@ struct ServiceRun {
 
 fn service(jpeg: &[u8], workers: usize, threads: usize, clients: usize, secs: f64) -> ServiceRun {
     let spawned = Instant::now();
-    let svc = support::spawn(
+    let svc = yoloo_testkit::service::detector(
         &[
             "--workers",
             &workers.to_string(),
@@ -118,7 +115,8 @@ fn service(jpeg: &[u8], workers: usize, threads: usize, clients: usize, secs: f6
             &(clients * 2).to_string(),
         ],
         &[("RUST_LOG", "warn,yoloo_detector_svc=info")],
-    );
+    )
+    .spawn();
     svc.wait_ready(Duration::from_secs(60));
     let cold_start_ms = spawned.elapsed().as_secs_f64() * 1e3;
 
@@ -131,7 +129,7 @@ fn service(jpeg: &[u8], workers: usize, threads: usize, clients: usize, secs: f6
     let body = axum_bytes(jpeg);
     let (latencies, errors, elapsed) = rt.block_on(async move {
         // The workspace's reqwest has rustls without a built-in provider.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        yoloo_testkit::http::install_tls();
         let client = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs_f64(secs);
         let started = Instant::now();
@@ -188,7 +186,7 @@ fn axum_bytes(b: &[u8]) -> axum::body::Bytes {
 
 fn main() {
     let a = args();
-    let jpeg = support::read(support::image("bus.jpg"));
+    let jpeg = yoloo_testkit::read(yoloo_testkit::image("bus.jpg"));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "service vs library, yolov3-tiny 416, bus.jpg (810x1080 JPEG), {cores} cores, {} s per row, {} HTTP clients\n",

@@ -1,16 +1,14 @@
 //! The README documents every variable the detector reads, and k8s/ sets
 //! none it does not read.
 
-#[path = "support/config_docs.rs"]
-mod config_docs;
-
 use clap::CommandFactory;
+use yoloo_testkit::docs;
 
 #[test]
 fn every_variable_is_documented_and_k8s_sets_only_known_ones() {
     let cmd = yoloo_detector_svc::Config::command();
-    let known = config_docs::env_vars(&cmd);
+    let known = docs::env_vars(&cmd);
     assert!(known.contains("YOLOO_DRAIN_DELAY"), "{known:?}");
-    config_docs::assert_documented(&known);
-    config_docs::assert_only_known_keys(&cmd, &known, &["k8s/base/detector/config.env"]);
+    docs::assert_documented("README.md", &known);
+    docs::assert_only_known_keys(&cmd, &known, &["k8s/base/detector/config.env"]);
 }

@@ -4,11 +4,10 @@
 //! Needs a Python with both installed, named by `$YOLOO_PYTHON`
 //! (`scripts/test.sh` makes one from `scripts/requirements-test.txt`).
 
-mod support;
-
 use std::process::Command;
 
-use support::{image, start, start_with_env};
+use yoloo_testkit::image;
+use yoloo_testkit::service::start_detector;
 
 fn python() -> String {
     match std::env::var("YOLOO_PYTHON") {
@@ -40,12 +39,12 @@ fn run_clients(port: u16, key: Option<&str>) {
 
 #[test]
 fn deepstack_clients_get_the_expected_labels() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     run_clients(svc.addr.port(), None);
 }
 
 #[test]
 fn deepstack_clients_with_an_api_key() {
-    let svc = start_with_env(&[], &[("YOLOO_API_KEY", "k3y")]);
+    let svc = start_detector(&[], &[("YOLOO_API_KEY", "k3y")]);
     run_clients(svc.addr.port(), Some("k3y"));
 }

@@ -1,57 +1,18 @@
 //! Hostile input: every bad request gets its documented 4xx, memory stays
 //! bounded, and the service stays ready.
 
-mod support;
-
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
-use support::{client, image, post_form, post_jpeg, read, start};
+use yoloo_testkit::hostile::png_bomb;
+use yoloo_testkit::http::{client, post_form, post_jpeg};
+use yoloo_testkit::service::start_detector;
+use yoloo_testkit::{image, read};
 
 /// Resident memory the process may reach after the whole barrage (the model,
 /// tract's plans, buffers for a 20 MiB body and allocator slack). Measured 114 MiB;
 /// see the assertion message.
 const RSS_LIMIT_MIB: u64 = 256;
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
-fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut c = (data.len() as u32).to_be_bytes().to_vec();
-    c.extend_from_slice(kind);
-    c.extend_from_slice(data);
-    let mut crc_input = kind.to_vec();
-    crc_input.extend_from_slice(data);
-    c.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-    c
-}
-
-/// A valid PNG header declaring 60000×60000 RGB pixels (10.8 GB decoded), followed by a tiny IDAT.
-fn png_bomb() -> Vec<u8> {
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = 60000u32.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&60000u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    png.extend(chunk(b"IHDR", &ihdr));
-    png.extend(chunk(
-        b"IDAT",
-        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-    ));
-    png.extend(chunk(b"IEND", &[]));
-    png
-}
 
 async fn expect(resp: reqwest::Response, status: StatusCode, code: &str, what: &str) {
     let got = resp.status();
@@ -66,7 +27,7 @@ async fn expect(resp: reqwest::Response, status: StatusCode, code: &str, what: &
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hostile_bodies_and_parameters_get_their_4xx() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     let c = client();
     let url = svc.url("/v1/detect");
     let post =
@@ -102,7 +63,7 @@ async fn hostile_bodies_and_parameters_get_their_4xx() {
 
     let rss_before = svc.rss_kib();
     expect(
-        post(png_bomb(), "image/png").await.unwrap(),
+        post(png_bomb(60_000, 60_000), "image/png").await.unwrap(),
         StatusCode::UNPROCESSABLE_ENTITY,
         "too_many_pixels",
         "60000x60000 PNG",

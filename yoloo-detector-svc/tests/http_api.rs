@@ -1,17 +1,17 @@
 //! Every route over real HTTP on 127.0.0.1, with the real yolov3-tiny.
 
-mod support;
-
 use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use yoloo_api::DetectResponse;
-use support::{client, get_json, get_text, image, post_form, read, start, start_with_env};
 use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
 use yoloo_detector_svc::routes::deepstack::DeepStackResponse;
+use yoloo_testkit::http::{client, get_json, get_text, post_form};
+use yoloo_testkit::service::start_detector;
+use yoloo_testkit::{image, read, tiny_cfg};
 
 async fn detect(url: &str, body: Vec<u8>, content_type: &str) -> DetectResponse {
     let r = client()
@@ -31,14 +31,11 @@ fn labels(r: &DetectResponse) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn json_detections_equal_the_library_and_counts_follow_nms() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     let bus = read(image("bus.jpg"));
     let got = detect(&svc.url("/v1/detect"), bus.clone(), "image/jpeg").await;
 
-    let lib = Detector::builder(support::core::tiny_cfg())
-        .threads(1)
-        .build()
-        .unwrap();
+    let lib = Detector::builder(tiny_cfg()).threads(1).build().unwrap();
     let want = lib.detect_bytes(&bus, &DetectOptions::default()).unwrap();
     assert_eq!(got.model, "yolov3-tiny");
     assert_eq!((got.width, got.height), (want.width, want.height));
@@ -79,7 +76,7 @@ async fn json_detections_equal_the_library_and_counts_follow_nms() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn raw_octet_stream_no_type_and_multipart_bodies_agree() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     let bus = read(image("bus.jpg"));
     let url = svc.url("/v1/detect");
     let jpeg = detect(&url, bus.clone(), "image/jpeg").await;
@@ -104,7 +101,7 @@ async fn raw_octet_stream_no_type_and_multipart_bodies_agree() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn accept_image_returns_the_annotated_input() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     let bus = read(image("bus.jpg"));
     for (accept, format) in [
         ("image/jpeg", image::ImageFormat::Jpeg),
@@ -140,7 +137,7 @@ async fn accept_image_returns_the_annotated_input() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn query_parameters_change_results_as_documented() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     let bus = read(image("bus.jpg"));
     // yolov3-tiny sees the bus at 0.15 only (OpenCV agrees); persons at 0.98, 0.96, 0.70.
     let base = detect(
@@ -226,10 +223,7 @@ async fn query_parameters_change_results_as_documented() {
     assert_ne!(letterbox.detections, default.detections);
 
     // Parameters equal the library's with the same options.
-    let lib = Detector::builder(support::core::tiny_cfg())
-        .threads(1)
-        .build()
-        .unwrap();
+    let lib = Detector::builder(tiny_cfg()).threads(1).build().unwrap();
     let opts = DetectOptions {
         confidence: 0.01,
         iou: 0.3,
@@ -242,7 +236,7 @@ async fn query_parameters_change_results_as_documented() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deepstack_route_answers_like_deepstack() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     let bus = read(image("bus.jpg"));
     let form = Form::new()
         .part("image", Part::bytes(bus.clone()).file_name("image"))
@@ -297,7 +291,7 @@ async fn deepstack_route_answers_like_deepstack() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn api_key_is_checked_only_when_configured() {
-    let svc = start_with_env(&[], &[("YOLOO_API_KEY", "s3cret")]);
+    let svc = start_detector(&[], &[("YOLOO_API_KEY", "s3cret")]);
     let bus = read(image("bus.jpg"));
     let post = |key: Option<&str>| {
         let mut form = Form::new().part("image", Part::bytes(bus.clone()).file_name("image"));
@@ -322,7 +316,7 @@ async fn api_key_is_checked_only_when_configured() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn models_health_openapi_metrics_and_request_ids() {
-    let svc = start(&[]);
+    let svc = start_detector(&[], &[]);
     let c = client();
 
     let models: Value = get_json(&c, &svc.url("/v1/models")).await;

@@ -1,12 +1,12 @@
 //! Overload: a bounded queue answers 503 + Retry-After at once instead of
 //! piling up, and a client that hangs up while queued costs no inference.
 
-mod support;
-
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use support::{client, get_text, image, post_jpeg, read, start};
+use yoloo_testkit::http::{client, get_text, install_tls, post_jpeg};
+use yoloo_testkit::service::start_detector;
+use yoloo_testkit::{image, read};
 
 /// Places are taken before bodies are read: 48 clients sending 12 MiB each
 /// at once to 3 places (1 worker + queue of 2) hold at most 3 bodies (36 MiB)
@@ -17,7 +17,10 @@ use support::{client, get_text, image, post_jpeg, read, start};
 /// before admission control, gave +210 to +330 MiB.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_large_bodies_holds_only_the_admitted_ones() {
-    let svc = start(&["--workers", "1", "--queue-size", "2", "--threads", "1"]);
+    let svc = start_detector(
+        &["--workers", "1", "--queue-size", "2", "--threads", "1"],
+        &[],
+    );
     // bus.jpg with 8 MiB after its end marker: large on the wire, small to decode.
     let mut body = read(image("bus.jpg"));
     body.resize(body.len() + (12 << 20), 0);
@@ -52,7 +55,7 @@ async fn a_flood_of_large_bodies_holds_only_the_admitted_ones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn thirty_concurrent_requests_on_a_queue_of_two_get_200_or_503() {
-    let svc = start(&["--workers", "1", "--queue-size", "2"]);
+    let svc = start_detector(&["--workers", "1", "--queue-size", "2"], &[]);
     let bus = read(image("bus.jpg"));
     let c = client();
     let tasks: Vec<_> = (0..30)
@@ -113,10 +116,10 @@ fn metric(text: &str, name: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn clients_that_hang_up_while_queued_cost_no_inference() {
-    let svc = start(&["--workers", "1", "--queue-size", "16"]);
+    let svc = start_detector(&["--workers", "1", "--queue-size", "16"], &[]);
     let bus = read(image("bus.jpg"));
     // Each client gives up after 20 ms, long before its turn comes.
-    support::install_tls();
+    install_tls();
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(20))
         .build()

@@ -27,8 +27,6 @@
 //!   cargo test --release --workspace --test rolling_update -- with_graceful_drain --nocapture
 //! ```
 
-mod support;
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -37,7 +35,9 @@ use std::time::{Duration, Instant};
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header::CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use support::{Service, client, image, post_jpeg, read, spawn};
+use yoloo_testkit::http::{client, install_tls, post_jpeg};
+use yoloo_testkit::service::detector;
+use yoloo_testkit::{Service, image, read};
 
 const PROBE_EVERY: Duration = Duration::from_millis(250);
 const CLIENTS: usize = 4;
@@ -73,7 +73,7 @@ struct Balancer {
 
 impl Balancer {
     async fn start() -> (Self, SocketAddr) {
-        support::install_tls();
+        install_tls();
         let upstream = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .retry(reqwest::retry::never())
@@ -211,7 +211,7 @@ async fn create_replica(lb: &Balancer, name: String, drain: &Drain) -> Replica {
     }
     let svc = tokio::task::spawn_blocking(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        spawn(&args, &[])
+        detector(&args, &[]).spawn()
     })
     .await
     .unwrap();
@@ -240,7 +240,7 @@ async fn delete_replica(lb: &Balancer, replica: Replica) {
     .await
     .unwrap();
     assert_eq!(
-        code,
+        code.code(),
         Some(0),
         "{} exit status; logs: {:#?}",
         backend.name,

@@ -1,16 +1,16 @@
 //! SIGTERM: readiness turns 503 at once, in-flight requests finish with 200,
 //! the process exits 0 — what a zero-downtime rolling update needs.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use support::{client, image, post_jpeg, read, spawn};
+use yoloo_testkit::http::{client, post_jpeg};
+use yoloo_testkit::service::detector;
+use yoloo_testkit::{image, read};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigterm_drains_in_flight_requests_then_exits_zero() {
-    let mut svc = spawn(
+    let mut svc = detector(
         &[
             "--workers",
             "1",
@@ -22,7 +22,8 @@ async fn sigterm_drains_in_flight_requests_then_exits_zero() {
             "20",
         ],
         &[],
-    );
+    )
+    .spawn();
     svc.wait_ready(Duration::from_secs(60));
     let bus = read(image("bus.jpg"));
     let c = client();
@@ -55,7 +56,7 @@ async fn sigterm_drains_in_flight_requests_then_exits_zero() {
         let body: serde_json::Value = r.json().await.unwrap();
         assert!(body["counts"]["person"].as_u64().unwrap() >= 3);
     }
-    let code = svc.wait_exit(Duration::from_secs(30));
+    let code = svc.wait_exit(Duration::from_secs(30)).code();
     let took = sent.elapsed();
     assert_eq!(code, Some(0), "{:#?}", svc.logs());
     assert!(
@@ -68,18 +69,18 @@ async fn sigterm_drains_in_flight_requests_then_exits_zero() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sigint_skips_the_drain_delay() {
-    let mut svc = spawn(&["--drain-delay", "30"], &[]);
+    let mut svc = detector(&["--drain-delay", "30"], &[]).spawn();
     svc.wait_ready(Duration::from_secs(60));
     let sent = Instant::now();
     svc.signal("INT");
-    assert_eq!(svc.wait_exit(Duration::from_secs(10)), Some(0));
+    assert_eq!(svc.wait_exit(Duration::from_secs(10)).code(), Some(0));
     assert!(sent.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_model_that_cannot_load_exits_nonzero_naming_the_file() {
-    let mut svc = spawn(&["--model", "/nonexistent/model.cfg"], &[]);
-    let code = svc.wait_exit(Duration::from_secs(30));
+    let mut svc = detector(&["--model", "/nonexistent/model.cfg"], &[]).spawn();
+    let code = svc.wait_exit(Duration::from_secs(30)).code();
     assert_ne!(code, Some(0));
     let logs = svc.logs().join("\n");
     assert!(logs.contains("/nonexistent/model.cfg"), "{logs}");

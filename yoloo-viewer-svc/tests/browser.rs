@@ -6,12 +6,12 @@
 //! `npm ci --prefix yoloo-viewer-svc/tests/browser` (scripts/test.sh runs
 //! it). Missing pieces fail the test; `YOLOO_SKIP_BROWSER=1` skips it.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use support::{Viewer, asset, require_program, root};
+use yoloo_testkit::assets::{asset, root};
+use yoloo_testkit::programs::require_program;
+use yoloo_testkit::service::start_viewer;
 
 #[test]
 fn upload_through_the_browser() {
@@ -44,7 +44,7 @@ fn upload_through_the_browser() {
         return;
     }
     let data = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(data.path(), &[]);
+    let v = start_viewer(data.path(), &[]);
     let shot = root().join("target/browser/viewer-detail.png");
     let _ = std::fs::remove_file(&shot);
     let out = Command::new(node)
@@ -60,7 +60,7 @@ fn upload_through_the_browser() {
     assert!(
         out.status.success(),
         "browser test failed\nstdout: {stdout}\nstderr: {stderr}\nviewer log:\n{}",
-        v.logs()
+        v.log_text()
     );
     eprintln!("{stdout}");
     assert!(shot.is_file(), "no screenshot at {}", shot.display());

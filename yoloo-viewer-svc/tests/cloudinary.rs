@@ -2,8 +2,6 @@
 //! (`CLOUDINARY_API_BASE`): the signed multipart upload has the documented
 //! shape and a valid signature, and records hold the returned `secure_url`.
 
-mod support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -11,7 +9,10 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use support::{Viewer, client, form, image_bytes, upload_api};
+use yoloo_testkit::http::{client, upload_api, viewer_form};
+use yoloo_testkit::image_bytes;
+use yoloo_testkit::programs::free_port;
+use yoloo_testkit::service::start_viewer;
 
 #[derive(Default)]
 struct Fake {
@@ -96,7 +97,7 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     });
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(
+    let v = start_viewer(
         dir.path(),
         &[
             (
@@ -178,7 +179,7 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     // upload fails, and the three images already sent to Cloudinary are
     // destroyed again with signed requests.
     let dir2 = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(
+    let v = start_viewer(
         dir2.path(),
         &[
             (
@@ -187,16 +188,13 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
             ),
             ("CLOUDINARY_API_BASE", base.clone()),
             ("CLOUDINARY_FOLDER", "yoloo-test".into()),
-            (
-                "REDIS_URL",
-                format!("redis://127.0.0.1:{}/0", support::free_port()),
-            ),
+            ("REDIS_URL", format!("redis://127.0.0.1:{}/0", free_port())),
         ],
     );
     let before = fake.lock().expect("lock").files.len();
     let r = c
         .post(v.url("/api/images"))
-        .multipart(form(&[("bus.jpg", bus.clone())]))
+        .multipart(viewer_form(&[("bus.jpg", bus.clone())]))
         .send()
         .await
         .expect("upload");

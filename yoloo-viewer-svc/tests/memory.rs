@@ -4,12 +4,11 @@
 //! Measured on the real binary through its peak RSS (`VmHWM`).
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::io::Cursor;
 use std::time::Duration;
 
-use support::{Viewer, client, form, get_json};
+use yoloo_testkit::http::{client, get_json, viewer_form};
+use yoloo_testkit::service::start_viewer;
 
 const SIDE: u32 = 6000;
 const MIB: u64 = 1024 * 1024;
@@ -58,8 +57,8 @@ async fn big_uploads_together_stay_under_a_memory_bound() {
     let dir = tempfile::tempdir().expect("tempdir");
     // Embedded detection (the model in this process) and the default
     // concurrency (2).
-    let v = Viewer::start(dir.path(), &[]);
-    let pid = v.pid().expect("pid");
+    let v = start_viewer(dir.path(), &[]);
+    let pid = v.pid();
     let baseline = peak_rss(pid);
     let c = client();
 
@@ -70,7 +69,7 @@ async fn big_uploads_together_stay_under_a_memory_bound() {
             let name = format!("big{i}.jpg");
             let r = c
                 .post(url)
-                .multipart(form(&[(&name, bytes)]))
+                .multipart(viewer_form(&[(&name, bytes)]))
                 .timeout(Duration::from_secs(600))
                 .send()
                 .await
@@ -85,7 +84,7 @@ async fn big_uploads_together_stay_under_a_memory_bound() {
     ];
     let r = c
         .post(v.url("/upload"))
-        .multipart(form(&files))
+        .multipart(viewer_form(&files))
         .timeout(Duration::from_secs(600))
         .send()
         .await

@@ -4,19 +4,18 @@
 //! recorded as `failed` (original kept); once it is back on the same port,
 //! Retry (form and API) completes them.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{
-    DetectorProc, Viewer, client, form, free_port, get_json, get_text, image_bytes, upload_api,
-};
+use yoloo_testkit::http::{client, get_json, get_text, upload_api, viewer_form};
+use yoloo_testkit::image_bytes;
+use yoloo_testkit::programs::free_port;
+use yoloo_testkit::service::{Service, start_detector_at, start_viewer};
 
 /// `/readyz`: the HTTP status and the reported `status` (`ready`, or
 /// `degraded` while the detector is away: the viewer stays in the load
 /// balancer).
-async fn ready(c: &reqwest::Client, v: &Viewer) -> (u16, String) {
+async fn ready(c: &reqwest::Client, v: &Service) -> (u16, String) {
     let r = c.get(v.url("/readyz")).send().await.expect("readyz");
     let code = r.status().as_u16();
     let body: serde_json::Value = r.json().await.expect("readyz JSON");
@@ -26,9 +25,9 @@ async fn ready(c: &reqwest::Client, v: &Viewer) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn remote_detector_failures_and_retry() {
     let port = free_port();
-    let detector = DetectorProc::start(port);
+    let mut detector = start_detector_at(port);
     let dir = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(
+    let v = start_viewer(
         dir.path(),
         &[
             ("DETECTOR_SVC_URL", format!("http://127.0.0.1:{port}")),
@@ -59,7 +58,7 @@ async fn remote_detector_failures_and_retry() {
     assert!(failed_api["annotated_url"].is_null());
     let r = c
         .post(v.url("/upload"))
-        .multipart(form(&[("bus.jpg", bus.clone())]))
+        .multipart(viewer_form(&[("bus.jpg", bus.clone())]))
         .send()
         .await
         .expect("form");
@@ -98,7 +97,7 @@ async fn remote_detector_failures_and_retry() {
     );
 
     // Back up: Retry succeeds (form and API).
-    let detector = DetectorProc::start(port);
+    let mut detector = start_detector_at(port);
     let deadline = Instant::now() + Duration::from_secs(30);
     while ready(&c, &v).await.1 != "ready" {
         assert!(

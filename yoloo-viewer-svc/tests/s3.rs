@@ -2,13 +2,14 @@
 //! `moto[server]`'s `moto_server`), records in the embedded store. Upload,
 //! media fetch through the viewer, and the objects really are in the bucket.
 
-mod support;
-
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Viewer, client, free_port, get_status, image_bytes, require_program, upload_api};
+use yoloo_testkit::http::{client, get_status, upload_api};
+use yoloo_testkit::image_bytes;
+use yoloo_testkit::programs::{free_port, require_program};
+use yoloo_testkit::service::start_viewer;
 
 struct Moto(std::process::Child);
 
@@ -53,7 +54,7 @@ async fn s3_round_trip() {
     }
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(
+    let v = start_viewer(
         dir.path(),
         &[
             ("STORAGE_URL", "s3://yoloo-test/viewer".into()),

@@ -4,17 +4,15 @@
 //! and form), list with pagination, detail page, media, bad uploads leave
 //! nothing behind, restart and find everything again.
 
-mod support;
-
 use std::path::Path;
 
 use serde_json::Value;
-use support::{
-    DetectorProc, Redis, Viewer, client, files_under, form, free_port, get_json, get_status,
-    get_text, image_bytes, upload_api,
-};
+use yoloo_testkit::http::{client, get_json, get_status, get_text, upload_api, viewer_form};
+use yoloo_testkit::image_bytes;
+use yoloo_testkit::programs::{Redis, files_under, free_port};
+use yoloo_testkit::service::{Service, start_detector_at, start_viewer};
 
-async fn all_ids(c: &reqwest::Client, v: &Viewer, limit: usize) -> Vec<String> {
+async fn all_ids(c: &reqwest::Client, v: &Service, limit: usize) -> Vec<String> {
     let mut ids = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..100 {
@@ -38,7 +36,7 @@ async fn all_ids(c: &reqwest::Client, v: &Viewer, limit: usize) -> Vec<String> {
     ids
 }
 
-async fn check_media(c: &reqwest::Client, v: &Viewer, url: &str, expect_mime: &str) -> Vec<u8> {
+async fn check_media(c: &reqwest::Client, v: &Service, url: &str, expect_mime: &str) -> Vec<u8> {
     assert!(url.starts_with("/media/"), "{url}");
     let r = c.get(v.url(url)).send().await.expect("media");
     assert_eq!(r.status(), 200, "{url}");
@@ -54,7 +52,7 @@ async fn check_media(c: &reqwest::Client, v: &Viewer, url: &str, expect_mime: &s
 
 /// Acceptance 6: each bad upload gets a clear 4xx (JSON on the API, an HTML
 /// page on the form) and leaves no record and no file.
-async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: usize) {
+async fn bad_uploads(c: &reqwest::Client, v: &Service, media: &Path, max_bytes: usize) {
     let before_ids = all_ids(c, v, 100).await;
     let before_files = files_under(media);
     let bus = image_bytes("bus.jpg");
@@ -88,7 +86,7 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
     for (name, bytes, status, code) in cases {
         let r = c
             .post(v.url("/api/images"))
-            .multipart(form(&[(name, bytes.clone())]))
+            .multipart(viewer_form(&[(name, bytes.clone())]))
             .send()
             .await
             .expect("api upload");
@@ -103,7 +101,7 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
 
         let r = c
             .post(v.url("/upload"))
-            .multipart(form(&[(name, bytes)]))
+            .multipart(viewer_form(&[(name, bytes)]))
             .send()
             .await
             .expect("form upload");
@@ -125,7 +123,7 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
     half.resize(max_bytes / 2 + 16 * 1024, 0);
     let r = c
         .post(v.url("/upload"))
-        .multipart(form(&[("a.jpg", half.clone()), ("b.jpg", half)]))
+        .multipart(viewer_form(&[("a.jpg", half.clone()), ("b.jpg", half)]))
         .send()
         .await
         .expect("two files");
@@ -139,7 +137,7 @@ async fn bad_uploads(c: &reqwest::Client, v: &Viewer, media: &Path, max_bytes: u
     // A form posted without choosing a file: back to the gallery with the original's flash.
     let r = c
         .post(v.url("/upload"))
-        .multipart(form(&[("", Vec::new())]))
+        .multipart(viewer_form(&[("", Vec::new())]))
         .send()
         .await
         .expect("no file");
@@ -172,7 +170,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
     env.push(("YOLOO_MAX_PIXELS", "4000000".into()));
     env.push(("YOLOO_PAGE_SIZE", "2".into()));
     let c = client();
-    let v = Viewer::start(dir.path(), &env);
+    let v = start_viewer(dir.path(), &env);
     eprintln!("[{label}] viewer at {}", v.base);
 
     let r = c.get(v.url("/healthz")).send().await.expect("healthz");
@@ -204,7 +202,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
     // Form upload of two files → gallery; one file → its detail page.
     let r = c
         .post(v.url("/upload"))
-        .multipart(form(&[
+        .multipart(viewer_form(&[
             ("zidane.jpg", image_bytes("zidane.jpg")),
             ("grace_hopper.jpg", image_bytes("grace_hopper.jpg")),
         ]))
@@ -215,7 +213,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
     assert_eq!(r.headers()["location"], "/?flash=processed_many&n=2");
     let r = c
         .post(v.url("/upload"))
-        .multipart(form(&[("camera.png", image_bytes("camera.png"))]))
+        .multipart(viewer_form(&[("camera.png", image_bytes("camera.png"))]))
         .send()
         .await
         .expect("form upload");
@@ -330,7 +328,7 @@ async fn suite(extra: Vec<(&'static str, String)>, label: &str) {
 
     // Restart: SIGTERM (exit 0), start again on the same data, everything is there.
     v.stop();
-    let v = Viewer::start(dir.path(), &env);
+    let v = start_viewer(dir.path(), &env);
     assert_eq!(all_ids(&c, &v, 2).await, ids);
     let again: Value = get_json(&c, &v.url(&format!("/api/images/{bus_id}"))).await;
     assert_eq!(again, rec);
@@ -355,8 +353,8 @@ async fn embedded_store() {
 /// The same suite with detection by a real `yoloo-detector-svc` process.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remote_detector() {
-    let detector = DetectorProc::start(free_port());
-    suite(vec![("DETECTOR_SVC_URL", detector.url.clone())], "remote").await;
+    let mut detector = start_detector_at(free_port());
+    suite(vec![("DETECTOR_SVC_URL", detector.base.clone())], "remote").await;
     detector.kill();
 }
 
@@ -384,7 +382,7 @@ async fn redis_store() {
 async fn sigterm_lets_in_flight_uploads_finish() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(dir.path(), &[]);
+    let mut v = start_viewer(dir.path(), &[]);
     let bus = image_bytes("bus.jpg");
     let boundary = "yoloo-boundary-7MA4YWxkTrZu0gW";
     let mut body = format!(
@@ -426,7 +424,7 @@ async fn sigterm_lets_in_flight_uploads_finish() {
     let status = v.wait_exit(std::time::Duration::from_secs(20));
     assert!(status.success(), "exit status {status}");
     // And it was recorded: a fresh process lists it.
-    let v = Viewer::start(dir.path(), &[]);
+    let v = start_viewer(dir.path(), &[]);
     let ids = all_ids(&client(), &v, 10).await;
     assert_eq!(ids.len(), 1);
     v.stop();
@@ -437,7 +435,7 @@ async fn sigterm_lets_in_flight_uploads_finish() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_with_readyz_503_before_closing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(dir.path(), &[("YOLOO_DRAIN_DELAY", "1.5".to_owned())]);
+    let mut v = start_viewer(dir.path(), &[("YOLOO_DRAIN_DELAY", "1.5".to_owned())]);
     let c = client();
     assert_eq!(get_status(&c, &v.url("/readyz"), "readyz").await, 200);
     let sent = std::time::Instant::now();
@@ -466,7 +464,7 @@ async fn sigterm_drains_with_readyz_503_before_closing() {
 async fn record_store_down_leaves_no_orphans() {
     let Some(redis) = Redis::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    let v = Viewer::start(dir.path(), &[("REDIS_URL", redis.url.clone())]);
+    let v = start_viewer(dir.path(), &[("REDIS_URL", redis.url.clone())]);
     let c = client();
     let ok = upload_api(&c, &v, "bus.jpg", image_bytes("bus.jpg")).await;
     let media = dir.path().join("media");
@@ -475,7 +473,7 @@ async fn record_store_down_leaves_no_orphans() {
     drop(redis);
     let r = c
         .post(v.url("/api/images"))
-        .multipart(form(&[("bus.jpg", image_bytes("bus.jpg"))]))
+        .multipart(viewer_form(&[("bus.jpg", image_bytes("bus.jpg"))]))
         .send()
         .await
         .expect("upload");
@@ -490,7 +488,7 @@ async fn record_store_down_leaves_no_orphans() {
     );
     let r = c
         .post(v.url("/upload"))
-        .multipart(form(&[("bus.jpg", image_bytes("bus.jpg"))]))
+        .multipart(viewer_form(&[("bus.jpg", image_bytes("bus.jpg"))]))
         .send()
         .await
         .expect("form");

@@ -15,9 +15,6 @@
 //! compare pipeline-throughput --model M.cfg --threads T --image I.jpg [--batch] [--rounds R --per-round P]
 //! ```
 
-#[path = "../../../yoloo-core/tests/support/mod.rs"]
-mod support;
-
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +25,7 @@ use clap::{Parser, Subcommand};
 use ndarray::{Array4, ArrayD};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use yoloo_benches::fixtures;
 use yoloo_core::decode::{Candidate, YoloHead, decode};
 use yoloo_core::detector::DetectOptions;
 use yoloo_core::image_io::{DecodeLimits, open_image};
@@ -357,29 +355,33 @@ fn throughput(
 
 fn prepare(cache: &Path, size: usize) -> Result<serde_json::Value> {
     std::fs::create_dir_all(cache).with_context(|| cache.display().to_string())?;
-    let names = Labels::from_file(support::coco_names())?;
+    let names = Labels::from_file(fixtures::coco_names()?)?;
     let t = Instant::now();
 
     // The full YOLOv3 with seeded weights: written once, read by every engine.
     let full_cfg = cache.join("yolov3-seeded.cfg");
     let full_weights = cache.join("yolov3-seeded.weights");
-    let cfg_text = support::yolov3_cfg(size, 80);
+    let cfg_text = fixtures::yolov3_cfg(size, 80);
     let fresh = std::fs::read_to_string(&full_cfg).ok().as_deref() != Some(cfg_text.as_str());
     if fresh || !full_weights.is_file() {
         let cfg = darknet::cfg::Cfg::parse(&cfg_text)?;
-        let weights = support::random_weights(&cfg, FULL_SEED);
+        let weights = fixtures::random_weights(&cfg, FULL_SEED)?;
         std::fs::write(&full_weights, weights)?;
         std::fs::write(&full_cfg, &cfg_text)?;
     }
     // yoloo finds coco.names beside the cfg.
     let names_copy = cache.join("coco.names");
     if !names_copy.is_file() {
-        std::fs::copy(support::coco_names(), &names_copy)?;
+        std::fs::copy(fixtures::coco_names()?, &names_copy)?;
     }
 
     let mut onnx = serde_json::Map::new();
     for (key, cfg, weights) in [
-        ("yolov3-tiny", support::tiny_cfg(), support::tiny_weights()),
+        (
+            "yolov3-tiny",
+            fixtures::tiny_cfg()?,
+            fixtures::tiny_weights()?,
+        ),
         ("yolov3", full_cfg.clone(), full_weights.clone()),
     ] {
         let path = cache.join(format!("{key}-{size}.onnx"));
@@ -397,8 +399,8 @@ fn prepare(cache: &Path, size: usize) -> Result<serde_json::Value> {
 
     let heads = write_heads(cache)?;
     Ok(json!({
-        "tiny_cfg": support::tiny_cfg(),
-        "tiny_weights": support::tiny_weights(),
+        "tiny_cfg": fixtures::tiny_cfg()?,
+        "tiny_weights": fixtures::tiny_weights()?,
         "full_cfg": full_cfg,
         "full_weights": full_weights,
         "onnx": onnx,

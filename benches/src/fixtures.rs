@@ -1,7 +1,6 @@
-//! Shared by the integration tests (and the benches, through `#[path]`):
-//! where the fetched assets are, and a generated full YOLOv3.
-#![allow(dead_code)]
+//! Model files, photos and a generated full YOLOv3.
 
+use std::io;
 use std::path::PathBuf;
 
 /// The workspace root.
@@ -19,31 +18,59 @@ pub fn images_dir() -> PathBuf {
     std::env::var_os("YOLOO_IMAGES_DIR").map_or_else(|| root().join("assets/images"), PathBuf::from)
 }
 
-/// Path of a fetched file; panics with the fix when it is missing, so a
-/// test never passes vacuously for lack of its inputs.
-pub fn asset(path: PathBuf) -> PathBuf {
-    assert!(
-        path.is_file(),
-        "{} is missing: run `python3 scripts/fetch_assets.py` first (the README's test command does)",
-        path.display()
-    );
-    path
+/// `path` if it is a file, else an error saying how to fetch it.
+///
+/// # Errors
+///
+/// [`io::ErrorKind::NotFound`] when the file is missing.
+pub fn fetched(path: PathBuf) -> io::Result<PathBuf> {
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{} is missing: run `python3 scripts/fetch_assets.py` first (the README's test command does)",
+                path.display()
+            ),
+        ))
+    }
 }
 
-pub fn tiny_cfg() -> PathBuf {
-    asset(models_dir().join("yolov3-tiny.cfg"))
+/// `models/yolov3-tiny.cfg`.
+///
+/// # Errors
+///
+/// When it has not been fetched.
+pub fn tiny_cfg() -> io::Result<PathBuf> {
+    fetched(models_dir().join("yolov3-tiny.cfg"))
 }
 
-pub fn tiny_weights() -> PathBuf {
-    asset(models_dir().join("yolov3-tiny.weights"))
+/// `models/yolov3-tiny.weights`.
+///
+/// # Errors
+///
+/// When it has not been fetched.
+pub fn tiny_weights() -> io::Result<PathBuf> {
+    fetched(models_dir().join("yolov3-tiny.weights"))
 }
 
-pub fn coco_names() -> PathBuf {
-    asset(models_dir().join("coco.names"))
+/// `models/coco.names`.
+///
+/// # Errors
+///
+/// When it has not been fetched.
+pub fn coco_names() -> io::Result<PathBuf> {
+    fetched(models_dir().join("coco.names"))
 }
 
-pub fn image(name: &str) -> PathBuf {
-    asset(images_dir().join(name))
+/// A photo in `assets/images/`.
+///
+/// # Errors
+///
+/// When it has not been fetched.
+pub fn image(name: &str) -> io::Result<PathBuf> {
+    fetched(images_dir().join(name))
 }
 
 /// The full YOLOv3 (Darknet-53 backbone, three heads, 107 sections numbered
@@ -67,21 +94,17 @@ pub fn yolov3_cfg(size: usize, classes: usize) -> String {
             s.push_str("[shortcut]\nfrom=-3\nactivation=linear\n\n");
         }
     }
-    for (i, (width, mask, route)) in [
+    for (width, mask, route) in [
         (512, "6,7,8", None),
         (256, "3,4,5", Some(61)),
         (128, "0,1,2", Some(36)),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    ] {
         if let Some(r) = route {
             s.push_str("[route]\nlayers=-4\n\n");
             conv(&mut s, width, 1, 1, "leaky", true);
             s.push_str("[upsample]\nstride=2\n\n");
             s.push_str(&format!("[route]\nlayers=-1, {r}\n\n"));
         }
-        let _ = i;
         for _ in 0..3 {
             conv(&mut s, width, 1, 1, "leaky", true);
             conv(&mut s, width * 2, 3, 1, "leaky", true);
@@ -97,7 +120,14 @@ pub fn yolov3_cfg(size: usize, classes: usize) -> String {
 /// A weights file for `cfg` with seeded pseudo-random parameters (header
 /// v0.2, 64-bit `seen`). Batch-norm scales are near 1 and variances near 1,
 /// kernels small, so activations stay finite through the whole network.
-pub fn random_weights(cfg: &yoloo_core::darknet::cfg::Cfg, seed: u64) -> Vec<u8> {
+///
+/// # Errors
+///
+/// When `cfg` has a layer whose shape cannot be worked out.
+pub fn random_weights(
+    cfg: &yoloo_core::darknet::cfg::Cfg,
+    seed: u64,
+) -> yoloo_core::Result<Vec<u8>> {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let mut out = Vec::new();
@@ -110,8 +140,7 @@ pub fn random_weights(cfg: &yoloo_core::darknet::cfg::Cfg, seed: u64) -> Vec<u8>
             out.extend_from_slice(&rng.random_range(lo..hi).to_le_bytes());
         }
     };
-    let convs = yoloo_core::darknet::weights::conv_shapes(cfg).expect("valid cfg");
-    for conv in convs {
+    for conv in yoloo_core::darknet::weights::conv_shapes(cfg)? {
         let yoloo_core::darknet::weights::ConvShape {
             filters,
             in_channels: in_c,
@@ -134,5 +163,5 @@ pub fn random_weights(cfg: &yoloo_core::darknet::cfg::Cfg, seed: u64) -> Vec<u8>
             &mut rng,
         );
     }
-    out
+    Ok(out)
 }

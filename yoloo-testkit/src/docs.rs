@@ -1,8 +1,9 @@
-//! Keeps the README's configuration table and the k8s config files honest:
-//! shared by both services' `config_docs` tests.
+//! Keeps the docs honest: each service's configuration table lists every
+//! variable it reads, and `k8s/` sets none it does not read.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+
+use crate::assets::root;
 
 /// The environment variables a clap command reads.
 pub fn env_vars(cmd: &clap::Command) -> BTreeSet<String> {
@@ -12,22 +13,30 @@ pub fn env_vars(cmd: &clap::Command) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every variable in `known` appears as `` `NAME` `` in the README's
-/// "## Configuration" section.
-pub fn assert_documented(known: &BTreeSet<String>) {
-    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
-    let start = readme
-        .find("\n## Configuration")
-        .expect("a Configuration section");
-    let section = &readme[start + 1..];
-    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+/// The text of the `## {heading}` section of a Markdown file (relative to
+/// the workspace root), up to the next `## `.
+pub fn section(file: &str, heading: &str) -> String {
+    let text = std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let marker = format!("\n## {heading}");
+    let start = text
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{file} has no \"## {heading}\" section"));
+    let rest = &text[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |i| i + 3);
+    rest[..end].to_owned()
+}
+
+/// Every variable in `known` appears as `` `NAME` `` in the "## Configuration"
+/// section of `readme` (relative to the workspace root).
+pub fn assert_documented(readme: &str, known: &BTreeSet<String>) {
+    let section = section(readme, "Configuration");
     let missing: Vec<_> = known
         .iter()
         .filter(|v| !section.contains(&format!("`{v}`")))
         .collect();
     assert!(
         missing.is_empty(),
-        "not in the README's Configuration table: {missing:?}"
+        "not in the Configuration table of {readme}: {missing:?}"
     );
 }
 
@@ -38,7 +47,7 @@ pub fn assert_documented(known: &BTreeSet<String>) {
 pub fn assert_only_known_keys(cmd: &clap::Command, known: &BTreeSet<String>, files: &[&str]) {
     let mut args = vec![cmd.get_name().to_owned()];
     for file in files {
-        let text = std::fs::read_to_string(repo().join(file)).expect(file);
+        let text = std::fs::read_to_string(root().join(file)).expect(file);
         let mut keys = 0;
         for line in text.lines().map(str::trim) {
             if line.is_empty() || line.starts_with('#') {
@@ -63,8 +72,4 @@ pub fn assert_only_known_keys(cmd: &clap::Command, known: &BTreeSet<String>, fil
     if let Err(e) = cmd.clone().try_get_matches_from(&args) {
         panic!("{files:?} as flags {args:?}: {e}");
     }
-}
-
-fn repo() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+pub mod assets;
+pub mod docs;
+pub mod hostile;
+pub mod http;
+pub mod programs;
+pub mod service;
+
+pub use assets::{coco_names, image, image_bytes, read, root, tiny_cfg, tiny_weights};
+pub use service::Service;
