@@ -8,7 +8,8 @@ use yoloo_core::Detector;
 use yoloo_core::image_io::{DecodeLimits, open_image};
 
 fn bench(c: &mut Criterion) {
-    let image = open_image(&yoloo_testkit::image("bus.jpg"), &DecodeLimits::default()).expect("bus.jpg");
+    let image =
+        open_image(&yoloo_testkit::image("bus.jpg"), &DecodeLimits::default()).expect("bus.jpg");
     let mut group = c.benchmark_group("detect_yolov3_tiny_416");
     group.sample_size(20);
     for threads in [1, 2] {
