@@ -81,6 +81,12 @@ fn coefficients(src: usize, dst: usize, clamp: bool) -> impl Iterator<Item = (is
 /// Resizes `src` (`sw × sh` pixels of `cn` interleaved 8-bit channels) into
 /// `dst` (`dw × dh`, same layout).
 ///
+/// This is the reference: OpenCV's arithmetic written out plainly, one
+/// output row at a time from its two source rows, with no row reuse and no
+/// SIMD. The fast path the preprocessor runs (`resize_bilinear_planes`,
+/// straight into planar `f32`) is tested against it byte for byte, and it is
+/// tested against OpenCV's own output (`tests/opencv_resize.rs`).
+///
 /// Returns `false` (and leaves `dst` alone) when a size is zero or a buffer
 /// is shorter than its size says.
 ///
@@ -119,43 +125,27 @@ pub fn resize_bilinear(
         r.clear();
         r.resize(row_len, 0);
     }
-    scratch.row_src = [usize::MAX; 2];
     let src_row_len = sw * cn;
     let last_col = (sw - 1) * cn;
-
+    let clamp_row = |y: isize| y.clamp(0, sh as isize - 1) as usize;
     for ((sy, b0, b1), dst_row) in coefficients(sh, dh, false).zip(dst.chunks_exact_mut(row_len)) {
-        let r0 = sy.clamp(0, sh as isize - 1) as usize;
-        let r1 = (sy + 1).clamp(0, sh as isize - 1) as usize;
-        // Horizontal rows for r0 (slot 0) and r1 (slot 1), reusing what the
-        // previous output row computed.
-        if scratch.row_src[0] != r0 {
-            if scratch.row_src[1] == r0 {
-                scratch.rows.swap(0, 1);
-                scratch.row_src.swap(0, 1);
-            } else {
-                let s = &src[r0 * src_row_len..(r0 + 1) * src_row_len];
-                horizontal(
-                    s,
-                    &scratch.xofs,
-                    &scratch.xalpha,
-                    cn,
-                    last_col,
-                    &mut scratch.rows[0],
-                );
-                scratch.row_src[0] = r0;
+        let [h0, h1] = &mut scratch.rows;
+        for (y, h) in [(clamp_row(sy), &mut *h0), (clamp_row(sy + 1), &mut *h1)] {
+            let s = &src[y * src_row_len..(y + 1) * src_row_len];
+            // Horizontal: a0·S[x] + a1·S[x+1], per channel.
+            for ((&x, &(a0, a1)), out) in scratch
+                .xofs
+                .iter()
+                .zip(&scratch.xalpha)
+                .zip(h.chunks_exact_mut(cn))
+            {
+                let x1 = (x + cn).min(last_col);
+                for (c, o) in out.iter_mut().enumerate() {
+                    *o = i32::from(s[x + c]) * a0 + i32::from(s[x1 + c]) * a1;
+                }
             }
         }
-        if scratch.row_src[1] != r1 {
-            let [h0, h1] = &mut scratch.rows;
-            if r1 == r0 {
-                h1.copy_from_slice(h0);
-            } else {
-                let s = &src[r1 * src_row_len..(r1 + 1) * src_row_len];
-                horizontal(s, &scratch.xofs, &scratch.xalpha, cn, last_col, h1);
-            }
-            scratch.row_src[1] = r1;
-        }
-        let (h0, h1) = (&scratch.rows[0], &scratch.rows[1]);
+        // Vertical, as OpenCV's vector kernel does it.
         for ((d, &v0), &v1) in dst_row.iter_mut().zip(h0.iter()).zip(h1.iter()) {
             let t0 = ((v0 >> 4) * b0) >> 16;
             let t1 = ((v1 >> 4) * b1) >> 16;
@@ -163,56 +153,6 @@ pub fn resize_bilinear(
         }
     }
     true
-}
-
-/// One source row through the horizontal pass.
-fn horizontal(
-    s: &[u8],
-    xofs: &[usize],
-    xalpha: &[(i32, i32)],
-    cn: usize,
-    last_col: usize,
-    row: &mut [i32],
-) {
-    // A channel count known at compile time lets the inner loop unroll
-    // (≈2× faster for RGB).
-    match cn {
-        1 => horizontal_cn::<1>(s, xofs, xalpha, last_col, row),
-        2 => horizontal_cn::<2>(s, xofs, xalpha, last_col, row),
-        3 => horizontal_cn::<3>(s, xofs, xalpha, last_col, row),
-        4 => horizontal_cn::<4>(s, xofs, xalpha, last_col, row),
-        _ => {
-            for ((&x, &(a0, a1)), out) in xofs.iter().zip(xalpha).zip(row.chunks_exact_mut(cn)) {
-                let x1 = (x + cn).min(last_col);
-                for (c, o) in out.iter_mut().enumerate() {
-                    *o = i32::from(s[x + c]) * a0 + i32::from(s[x1 + c]) * a1;
-                }
-            }
-        }
-    }
-}
-
-fn horizontal_cn<const CN: usize>(
-    s: &[u8],
-    xofs: &[usize],
-    xalpha: &[(i32, i32)],
-    last_col: usize,
-    row: &mut [i32],
-) {
-    for ((&x, &(a0, a1)), out) in xofs.iter().zip(xalpha).zip(row.chunks_exact_mut(CN)) {
-        let x1 = (x + CN).min(last_col);
-        // Fixed-size views: no bounds check per channel. The offsets come from
-        // `coefficients`, always inside the row, so the `else` never runs.
-        let (Ok(p0), Ok(p1)) = (
-            <&[u8; CN]>::try_from(&s[x..x + CN]),
-            <&[u8; CN]>::try_from(&s[x1..x1 + CN]),
-        ) else {
-            continue;
-        };
-        for c in 0..CN {
-            out[c] = i32::from(p0[c]) * a0 + i32::from(p1[c]) * a1;
-        }
-    }
 }
 
 /// Where [`resize_bilinear_planes`] writes: three `f32` planes of `stride`
@@ -224,7 +164,8 @@ pub(crate) struct PlanesOut<'a> {
     pub y: usize,
 }
 
-/// The same resize as [`resize_bilinear`] (same arithmetic, same bytes),
+/// The same resize as [`resize_bilinear`] (same arithmetic, same bytes:
+/// `planes_match_interleaved_resize` checks it),
 /// written straight into planar `f32` as `value / 255`: channels 0, 1, 2 into
 /// the three planes when `cn` ≥ 3, channel 0 into all three when `cn` < 3.
 ///
