@@ -35,7 +35,7 @@ pub fn http_client(timeout: Duration, user_agent: &str) -> Result<reqwest::Clien
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ClientError {
     /// It could not be reached, timed out, or is not ready (worth retrying later).
-    #[error("{0}")]
+    #[error("detector unavailable: {0}")]
     Unavailable(String),
     /// It refused the request (a 4xx other than 408 and 429): retrying will not help.
     #[error("detector rejected the image ({code}): {message}")]

@@ -14,9 +14,35 @@
 //! [`decode_rejection`] maps that to `undecodable_image` too.
 
 use image::ImageFormat;
+use utoipa::IntoResponses;
 use yoloo_core::image_io::peek_dimensions;
 
-use crate::error::ErrorCode;
+use crate::error::{ErrorBody, ErrorCode};
+
+/// How both services answer an upload the checks here refuse, for their
+/// OpenAPI documents (`responses(..., UploadRefused, ...)`): one description
+/// of one set of codes.
+#[derive(Debug, IntoResponses)]
+pub enum UploadRefused {
+    /// `payload_too_large`: over `YOLOO_MAX_BODY_BYTES`.
+    #[response(
+        status = 413,
+        description = "Over YOLOO_MAX_BODY_BYTES (`payload_too_large`)"
+    )]
+    TooLarge(ErrorBody),
+    /// `unsupported_media_type`.
+    #[response(
+        status = 415,
+        description = "Not a JPEG, PNG, GIF, BMP, WebP or TIFF image by its content, or a Content-Type the route does not take (`unsupported_media_type`)"
+    )]
+    Unsupported(ErrorBody),
+    /// `undecodable_image` or `too_many_pixels`.
+    #[response(
+        status = 422,
+        description = "A supported format that does not decode (`undecodable_image`), or over YOLOO_MAX_PIXELS (`too_many_pixels`, read from the header)"
+    )]
+    Unprocessable(ErrorBody),
+}
 
 /// The formats the services take, with their MIME types.
 const ACCEPTED: [(ImageFormat, &str); 6] = [

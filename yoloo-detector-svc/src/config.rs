@@ -1,11 +1,10 @@
 //! Service configuration: command-line flags, each with an environment
 //! variable (12-factor). `yoloo-detector-svc --help` lists them all.
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use clap::Parser;
+use std::net::SocketAddr;
 use yoloo_core::preprocess::ResizeMode;
-use yoloo_server::ServerArgs;
+use yoloo_server::{ModelArgs, ServerArgs};
 
 /// A stateless HTTP object-detection service around yoloo-core.
 ///
@@ -13,18 +12,9 @@ use yoloo_server::ServerArgs;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "yoloo-detector-svc", version, about, long_about = None)]
 pub struct Config {
-    /// Model: a Darknet `.cfg` (with its `.weights` beside it) or an `.onnx` file.
-    #[arg(long, env = "YOLOO_MODEL", default_value = "models/yolov3-tiny.cfg")]
-    pub model: PathBuf,
-
-    /// Darknet weights, when not next to the `.cfg` under the same stem.
-    #[arg(long, env = "YOLOO_WEIGHTS")]
-    pub weights: Option<PathBuf>,
-
-    /// Class names, one per line (default: `coco.names` beside the model, else
-    /// the names stored in the ONNX, else `class0`, `class1`, …).
-    #[arg(long, env = "YOLOO_NAMES")]
-    pub names: Option<PathBuf>,
+    /// The model files.
+    #[command(flatten)]
+    pub model: ModelArgs,
 
     /// Network input size WxH (multiples of 32), e.g. `416x416` or `608`; default: the model's own.
     #[arg(long, env = "YOLOO_INPUT_SIZE", value_parser = parse_size)]

@@ -23,7 +23,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use yoloo_core::Detector;
 use yoloo_server::Server;
 
 pub use config::Config;
@@ -34,19 +33,16 @@ pub use yoloo_server::Stop;
 /// Loads the model, warms it up and starts the inference workers.
 pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
     let started = Instant::now();
-    let mut builder = Detector::builder(&config.model).threads(config.threads_per_inference());
-    if let Some(w) = &config.weights {
-        builder = builder.weights(w);
-    }
-    if let Some(n) = &config.names {
-        builder = builder.names(n);
-    }
+    let mut builder = config
+        .model
+        .builder()
+        .threads(config.threads_per_inference());
     if let Some((w, h)) = config.input_size {
         builder = builder.input_size(w, h);
     }
     let detector = builder
         .build()
-        .with_context(|| format!("cannot load the model {}", config.model.display()))?;
+        .with_context(|| format!("cannot load the model {}", config.model.path.display()))?;
     let loaded = started.elapsed();
     let (w, h) = detector.input_size();
     let warm = Instant::now();

@@ -1,8 +1,10 @@
 //! The settings every service takes, flattened into its own clap `Config`.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use yoloo_core::detector::DetectorBuilder;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,6 +43,42 @@ impl ServerArgs {
             delay: secs(self.drain_delay),
             grace: secs(self.shutdown_grace),
         }
+    }
+}
+
+/// The model files (`#[command(flatten)]` into a service's `Config`).
+#[derive(Debug, Clone, PartialEq, Args)]
+pub struct ModelArgs {
+    /// Model: a Darknet `.cfg` (with its `.weights` beside it) or an `.onnx` file.
+    #[arg(
+        long = "model",
+        env = "YOLOO_MODEL",
+        default_value = "models/yolov3-tiny.cfg"
+    )]
+    pub path: PathBuf,
+
+    /// Darknet weights, when not next to the `.cfg` under the same stem.
+    #[arg(long, env = "YOLOO_WEIGHTS")]
+    pub weights: Option<PathBuf>,
+
+    /// Class names, one per line (default: `coco.names` beside the model, else
+    /// the names stored in the ONNX, else `class0`, `class1`, …).
+    #[arg(long, env = "YOLOO_NAMES")]
+    pub names: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// A detector builder for these files (threads, options and the input
+    /// size are the caller's to set).
+    pub fn builder(&self) -> DetectorBuilder {
+        let mut builder = yoloo_core::Detector::builder(&self.path);
+        if let Some(w) = &self.weights {
+            builder = builder.weights(w);
+        }
+        if let Some(n) = &self.names {
+            builder = builder.names(n);
+        }
+        builder
     }
 }
 

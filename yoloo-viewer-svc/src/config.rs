@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use yoloo_server::ServerArgs;
+use yoloo_server::{ModelArgs, ServerArgs};
 
 /// Everything the service can be told.
 #[derive(Debug, Clone, Parser)]
@@ -25,17 +25,9 @@ pub struct Config {
     #[arg(long, env = "YOLOO_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Model for in-process detection: a Darknet `.cfg` (with `.weights` beside it) or an `.onnx`.
-    #[arg(long, env = "YOLOO_MODEL", default_value = "models/yolov3-tiny.cfg")]
-    pub model: PathBuf,
-
-    /// Darknet weights (default: the `.cfg` path with `.weights`).
-    #[arg(long, env = "YOLOO_WEIGHTS")]
-    pub weights: Option<PathBuf>,
-
-    /// Class names file (default: `coco.names` beside the model).
-    #[arg(long, env = "YOLOO_NAMES")]
-    pub names: Option<PathBuf>,
+    /// The model for in-process detection (not loaded with `DETECTOR_SVC_URL`).
+    #[command(flatten)]
+    pub model: ModelArgs,
 
     /// Threads per in-process inference (default: all cores).
     #[arg(long, env = "YOLOO_THREADS")]

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use image::DynamicImage;
-use yoloo_api::client::{ClientError, DetectorClient};
+use yoloo_api::client::DetectorClient;
 use yoloo_api::{DetectParams, Detection, Timings, ms};
 use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
@@ -125,16 +125,6 @@ impl Backend {
         match self {
             Self::Embedded { .. } => Ok(()),
             Self::Remote { client, .. } => Ok(client.ready().await?),
-        }
-    }
-}
-
-impl From<ClientError> for DetectError {
-    fn from(e: ClientError) -> Self {
-        match e {
-            ClientError::Unavailable(m) => Self::Unavailable(m),
-            ClientError::Rejected { code, message } => Self::Rejected { code, message },
-            ClientError::Protocol(m) => Self::Protocol(m),
         }
     }
 }

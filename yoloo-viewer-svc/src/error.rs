@@ -1,6 +1,7 @@
 //! The viewer's typed errors: stores, detection, the upload flow. No HTTP
 //! here; `routes::errors` maps them to answers.
 
+use yoloo_api::client::ClientError;
 use yoloo_api::upload::Rejection;
 
 /// A failure of the record store.
@@ -43,20 +44,10 @@ pub enum DetectError {
     /// The in-process detector.
     #[error("detection failed: {0}")]
     Core(#[from] yoloo_core::Error),
-    /// The remote detector could not be reached, timed out or is not ready.
-    #[error("detector unavailable: {0}")]
-    Unavailable(String),
-    /// The remote detector refused the image.
-    #[error("detector rejected the image ({code}): {message}")]
-    Rejected {
-        /// Its error code.
-        code: String,
-        /// Its message.
-        message: String,
-    },
-    /// The remote detector answered something unexpected.
-    #[error("unexpected detector response: {0}")]
-    Protocol(String),
+    /// The remote detector: unreachable, refusing the image, or answering
+    /// something unexpected.
+    #[error(transparent)]
+    Remote(#[from] ClientError),
     /// A blocking task died.
     #[error("detection task failed: {0}")]
     Join(String),

@@ -5,9 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use yoloo_api::client::DetectorClient;
-use yoloo_server::metrics::PrometheusHandle;
-use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
+use yoloo_server::metrics::PrometheusHandle;
 
 use crate::cloudinary::{Cloudinary, CloudinaryConfig};
 use crate::config::Config;
@@ -154,17 +153,11 @@ impl AppState {
                 )
             }
             None => {
-                let mut b = Detector::builder(&config.model).options(options.clone());
-                if let Some(w) = &config.weights {
-                    b = b.weights(w);
-                }
-                if let Some(n) = &config.names {
-                    b = b.names(n);
-                }
+                let mut b = config.model.builder().options(options.clone());
                 if let Some(t) = config.threads {
                     b = b.threads(t);
                 }
-                let path = config.model.display().to_string();
+                let path = config.model.path.display().to_string();
                 let detector = tokio::task::spawn_blocking(move || b.build())
                     .await
                     .map_err(|e| StartupError::Config(format!("model loader died: {e}")))?

@@ -69,9 +69,7 @@ fn same_key(given: &str, expected: &str) -> bool {
 /// Detect objects, DeepStack-style (multipart field `image`, optional
 /// `min_confidence` and `api_key`).
 #[utoipa::path(
-    post,
-    path = "/v1/vision/detection",
-    tag = "deepstack",
+    post, path = "/v1/vision/detection", tag = "deepstack",
     request_body(content = inline(ImageForm), content_type = "multipart/form-data"),
     responses(
         (status = 200, body = DeepStackResponse),

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use image::ImageFormat;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use yoloo_api::upload::UploadRefused;
 use yoloo_api::{DetectParams, DetectResponse, Detection, Timings, counts, ms};
 use yoloo_core::Labels;
 use yoloo_core::detector::DetectOptions;
@@ -98,9 +99,7 @@ fn render_for(headers: &HeaderMap) -> Render {
 /// `Accept: image/jpeg` or `image/png` the answer is the image with the boxes
 /// drawn (and the counts in the `x-yoloo-counts` header, as JSON) instead of JSON.
 #[utoipa::path(
-    post,
-    path = "/v1/detect",
-    tag = "detection",
+    post, path = "/v1/detect", tag = "detection",
     params(DetectParams),
     request_body(
         description = "The image: raw bytes, or multipart with file field `image`",
@@ -115,9 +114,7 @@ fn render_for(headers: &HeaderMap) -> Render {
         (status = 200, description = "Detections (or the annotated image with Accept: image/jpeg|image/png)",
             content((DetectResponse = "application/json"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
         (status = 400, description = "Bad parameter, empty body or malformed form", body = ErrorBody),
-        (status = 413, description = "Body over YOLOO_MAX_BODY_BYTES", body = ErrorBody),
-        (status = 415, description = "Unsupported Content-Type", body = ErrorBody),
-        (status = 422, description = "Undecodable image, or over YOLOO_MAX_PIXELS", body = ErrorBody),
+        UploadRefused,
         (status = 503, description = "Overloaded or not ready; see Retry-After", body = ErrorBody),
     )
 )]
@@ -226,9 +223,7 @@ pub struct ModelsResponse {
 
 /// The loaded model: name, input size, class names, defaults.
 #[utoipa::path(
-    get,
-    path = "/v1/models",
-    tag = "detection",
+    get, path = "/v1/models", tag = "detection",
     responses(
         (status = 200, body = ModelsResponse),
         (status = 503, description = "The model is still loading", body = ErrorBody),

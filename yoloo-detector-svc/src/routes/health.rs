@@ -10,9 +10,7 @@ use crate::state::AppState;
 /// Readiness: the model is loaded and warmed up, and the service is not
 /// shutting down.
 #[utoipa::path(
-    get,
-    path = "/readyz",
-    tag = "operations",
+    get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Status),
         (status = 503, description = "Loading or draining", body = Status)
@@ -31,9 +29,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(
-    get,
-    path = "/metrics",
-    tag = "operations",
+    get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"))
 )]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

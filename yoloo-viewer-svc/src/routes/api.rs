@@ -7,6 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use yoloo_api::upload::UploadRefused;
 use yoloo_api::{ErrorBody, ErrorCode};
 use yoloo_server::ApiError;
 
@@ -46,9 +47,7 @@ pub struct UploadForm {
 
 /// The records, newest first, a page at a time.
 #[utoipa::path(
-    get,
-    path = "/api/images",
-    tag = "images",
+    get, path = "/api/images", tag = "images",
     params(ListQuery),
     responses(
         (status = 200, body = ImagePage),
@@ -71,9 +70,7 @@ pub async fn list(
 
 /// One record.
 #[utoipa::path(
-    get,
-    path = "/api/images/{id}",
-    tag = "images",
+    get, path = "/api/images/{id}", tag = "images",
     params(("id" = String, Path, description = "The record's id (a ULID)")),
     responses(
         (status = 200, body = Record),
@@ -98,16 +95,12 @@ pub async fn get_one(
 /// record's `status` is `failed` when detection failed (the original is
 /// kept for a retry).
 #[utoipa::path(
-    post,
-    path = "/api/images",
-    tag = "images",
+    post, path = "/api/images", tag = "images",
     request_body(content = inline(UploadForm), content_type = "multipart/form-data"),
     responses(
         (status = 201, description = "Recorded; `Location` is the record's URL", body = Record),
         (status = 400, description = "Not a form, no image, more than one, or an empty file", body = ErrorBody),
-        (status = 413, description = "Over YOLOO_MAX_BODY_BYTES", body = ErrorBody),
-        (status = 415, description = "Not a JPEG, PNG, GIF, BMP, WebP or TIFF image", body = ErrorBody),
-        (status = 422, description = "Undecodable, or over YOLOO_MAX_PIXELS", body = ErrorBody),
+        UploadRefused,
         (status = 503, description = "A store is unavailable (nothing was saved); see Retry-After", body = ErrorBody),
     )
 )]
@@ -143,9 +136,7 @@ pub async fn create(
 /// Detects again on a record whose detection failed; a `done` record is
 /// returned as it is.
 #[utoipa::path(
-    post,
-    path = "/api/images/{id}/retry",
-    tag = "images",
+    post, path = "/api/images/{id}/retry", tag = "images",
     params(("id" = String, Path, description = "The record's id (a ULID)")),
     responses(
         (status = 200, description = "The updated record (`done`, or still `failed` with the new error)", body = Record),

@@ -6,6 +6,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use yoloo_api::ErrorCode;
+use yoloo_api::client::ClientError;
 
 use crate::error::{AppError, BlobError, DetectError, RecordError};
 
@@ -59,7 +60,9 @@ impl Failure {
                 AppError::NotFound(_) => ErrorCode::NotFound,
                 AppError::Records(_) => ErrorCode::RecordStoreUnavailable,
                 AppError::Blobs(_) => ErrorCode::ImageStoreUnavailable,
-                AppError::Detect(DetectError::Unavailable(_)) => ErrorCode::DetectorUnavailable,
+                AppError::Detect(DetectError::Remote(ClientError::Unavailable(_))) => {
+                    ErrorCode::DetectorUnavailable
+                }
                 AppError::Detect(_) => ErrorCode::DetectionFailed,
                 AppError::Internal(_) => ErrorCode::Internal,
             },

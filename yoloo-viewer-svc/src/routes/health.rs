@@ -14,9 +14,7 @@ use crate::state::SharedState;
 /// uploads are kept as `failed` for a retry, whereas an unready viewer behind
 /// a load balancer would take the whole site down with the detector.
 #[utoipa::path(
-    get,
-    path = "/readyz",
-    tag = "operations",
+    get, path = "/readyz", tag = "operations",
     responses(
         (status = 200, description = "Ready (`ready`), or `degraded` while a remote detector is away: `{\"status\", \"checks\": {\"records\", \"images\", \"detector\"}}`"),
         (status = 503, description = "Shutting down, or a store does not answer"),

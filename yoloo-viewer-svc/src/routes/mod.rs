@@ -23,39 +23,18 @@ use crate::state::SharedState;
 /// Multipart framing allowance on top of the per-file limit.
 pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
 
-/// The OpenAPI description of the JSON API and the probes.
+/// The OpenAPI description of the JSON API and the readiness probe
+/// ([`yoloo_server::health::openapi_json`] adds the shared routes).
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "yoloo-viewer-svc",
         description = "Upload photos, detect objects, browse the annotated results: the JSON API of the gallery (its pages are HTML at `/`)."
     ),
-    paths(
-        api::list,
-        api::create,
-        api::get_one,
-        api::retry,
-        yoloo_server::health::healthz,
-        health::readyz,
-        openapi_json,
-    ),
-    components(schemas(
-        yoloo_api::ErrorBody,
-        yoloo_api::ErrorDetail,
-        yoloo_api::ErrorCode,
-    )),
-    tags(
-        (name = "images", description = "Uploaded images and their detections"),
-        (name = "operations", description = "Probes, metrics and this description"),
-    )
+    paths(api::list, api::create, api::get_one, api::retry, health::readyz),
+    tags((name = "images", description = "Uploaded images and their detections"))
 )]
 pub struct ApiDoc;
-
-/// This OpenAPI 3.1 description.
-#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
-pub async fn openapi_json() -> Response {
-    yoloo_server::health::openapi(&ApiDoc::openapi())
-}
 
 /// Every route.
 pub fn router(state: SharedState) -> Router {
@@ -65,7 +44,7 @@ pub fn router(state: SharedState) -> Router {
         .config
         .max_body_bytes
         .saturating_add(MULTIPART_OVERHEAD);
-    let app = Router::new()
+    let app = yoloo_server::health::common_routes(Router::new(), ApiDoc::openapi())
         .route("/", get(pages::index))
         .route("/upload", post(pages::upload))
         .route("/images/{id}", get(pages::detail))
@@ -76,10 +55,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/media/{*key}", get(media::get_media))
         .route("/static/{file}", get(media::get_static))
         .route("/favicon.ico", get(media::favicon))
-        .route("/healthz", get(yoloo_server::health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/openapi.json", get(openapi_json))
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(
