@@ -12,7 +12,7 @@ use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use super::BlobKind;
+use super::record::{BlobKind, valid_id};
 use crate::cloudinary::Cloudinary;
 use crate::error::BlobError;
 
@@ -41,7 +41,7 @@ pub fn ext_for_mime(mime: &str) -> &'static str {
 /// serves nothing but our own keys).
 pub fn mime_for_key(key: &str) -> Option<&'static str> {
     let (id, file) = key.split_once('/')?;
-    if !super::valid_id(id) {
+    if !valid_id(id) {
         return None;
     }
     Some(match file {

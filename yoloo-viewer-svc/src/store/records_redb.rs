@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use redb::{Database, ReadableDatabase, TableDefinition};
 
-use super::{Page, Record};
+use super::record::{Page, Record};
 use crate::error::RecordError;
 
 const IMAGES: TableDefinition<&str, &[u8]> = TableDefinition::new("images");

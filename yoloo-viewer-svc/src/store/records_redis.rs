@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use super::{Page, Record, Status};
+use super::record::{Page, Record, Status};
 use crate::error::RecordError;
 
 /// The Redis record store.
