@@ -1,8 +1,6 @@
 //! HTTP from the tests: a reqwest client and the few requests every test
-//! makes, and a blocking status probe that needs no runtime.
+//! makes.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use crate::service::Service;
@@ -68,22 +66,6 @@ pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
 pub async fn get_json(c: &reqwest::Client, url: &str) -> serde_json::Value {
     let r = c.get(url).send().await.expect("GET");
     r.json().await.expect("a JSON body")
-}
-
-/// The status of a plain `GET path`, std only (no runtime needed); `None`
-/// when nothing answers within a few seconds.
-pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = [0u8; 64];
-    let n = s.read(&mut buf).ok()?;
-    let head = std::str::from_utf8(&buf[..n]).ok()?;
-    head.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// A multipart form with the viewer's `input_image` files.

@@ -4,14 +4,12 @@
 //! the logs as they come.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use crate::http::http_status;
 
 /// A binary of the workspace: `$YOLOO_<NAME>_BIN` (e.g. `YOLOO_DETECTOR_BIN`
 /// for `yoloo-detector-svc`), or the one cargo built beside the running test
@@ -364,4 +362,20 @@ pub fn viewer(data_dir: &Path, env: &[(&str, String)]) -> Launch {
 /// A viewer ([`viewer`]) started: it listens once its stores and model are set up.
 pub fn start_viewer(data_dir: &Path, env: &[(&str, String)]) -> Service {
     viewer(data_dir, env).spawn()
+}
+
+/// The status of a plain `GET path`, std only (no runtime needed); `None`
+/// when nothing answers within a few seconds.
+pub fn http_status(addr: SocketAddr, path: &str) -> Option<u16> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).ok()?;
+    let head = std::str::from_utf8(&buf[..n]).ok()?;
+    head.split_whitespace().nth(1)?.parse().ok()
 }
