@@ -5,7 +5,7 @@
 #      against each Kubernetes schema from 1.30 to the newest that PyPI
 #      kubernetes-validate ships. An object it has no schema for (e.g. an
 #      extensions/v1beta1 Deployment) is only a warning there: here it fails;
-#   3. runs checkov over the rendered manifests and both Dockerfiles; any
+#   3. runs checkov over the rendered manifests and the Dockerfile; any
 #      failed check not skipped, with its reason, in k8s/checkov.yaml fails;
 #   4. shows it can fail: every case in k8s/tests/must-fail must be refused,
 #      with the message in its `expect` file.
@@ -93,7 +93,7 @@ if (($#)); then
   for d in "$@"; do targets+=("$(cd "$d" && pwd)"); done
   must_fail=()
 else
-  targets=("$work"/k8s/overlays/*/ "$root/yoloo-detector-svc" "$root/yoloo-viewer-svc")
+  targets=("$work"/k8s/overlays/*/ "$root")
   must_fail=("$work"/k8s/tests/must-fail/*/)
 fi
 
