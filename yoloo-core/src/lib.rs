@@ -1,25 +1,4 @@
-//! # yoloo-core
-//!
-//! YOLOv3 object detection in Rust: the original Darknet `.cfg` + `.weights`
-//! files (or an ONNX export) run with [`tract-onnx`](https://docs.rs/tract-onnx),
-//! with the same boxes as OpenCV's Darknet importer.
-//!
-//! The pipeline, one module per stage:
-//!
-//! | stage | module |
-//! |---|---|
-//! | decode an encoded image safely (pixel limit, EXIF orientation) | [`image_io`] |
-//! | resize to the network input (stretch or letterbox) | [`preprocess`] |
-//! | Darknet `.cfg`/`.weights` → ONNX | `darknet` (feature `runtime`) |
-//! | run the network | `Detector` (feature `runtime`) |
-//! | decode the YOLO heads into scored boxes | [`decode`] |
-//! | non-maximum suppression | [`nms`] |
-//! | draw labelled boxes | `draw` (feature `draw`) |
-//!
-//! Features: `runtime` (tract; the [`Detector`](crate::Detector) and Darknet import),
-//! `draw` (imageproc + ab_glyph), `serde` (serialisable results). All are on by
-//! default; with `default-features = false` the crate is decoding, NMS and
-//! preprocessing only, without tract.
+#![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
 pub mod bbox;

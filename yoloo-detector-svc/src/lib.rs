@@ -1,15 +1,4 @@
-//! `yoloo-detector-svc`: a stateless HTTP object-detection service around
-//! [`yoloo_core`].
-//!
-//! * `POST /v1/detect` — JSON detections, or the annotated image with
-//!   `Accept: image/jpeg|image/png`;
-//! * `POST /v1/vision/detection` — the DeepStack / CodeProject.AI API;
-//! * `GET /v1/models`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
-//!
-//! The model is loaded once and warmed up before `/readyz` turns 200;
-//! inference runs on worker threads behind a bounded queue (503 with
-//! `Retry-After` when full); SIGTERM drains in-flight requests and exits 0.
-//! The binary is a thin `main` over [`serve`].
+#![doc = include_str!("../README.md")]
 
 pub mod config;
 pub mod error;

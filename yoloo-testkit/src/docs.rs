@@ -27,16 +27,20 @@ pub fn section(file: &str, heading: &str) -> String {
 }
 
 /// Every variable in `known` appears as `` `NAME` `` in the "## Configuration"
-/// section of `readme` (relative to the workspace root).
-pub fn assert_documented(readme: &str, known: &BTreeSet<String>) {
-    let section = section(readme, "Configuration");
+/// section of one of `readmes` (relative to the workspace root): the
+/// service's own, and `yoloo-server`'s for the settings every service shares.
+pub fn assert_documented(readmes: &[&str], known: &BTreeSet<String>) {
+    let sections: Vec<String> = readmes
+        .iter()
+        .map(|r| section(r, "Configuration"))
+        .collect();
     let missing: Vec<_> = known
         .iter()
-        .filter(|v| !section.contains(&format!("`{v}`")))
+        .filter(|v| !sections.iter().any(|s| s.contains(&format!("`{v}`"))))
         .collect();
     assert!(
         missing.is_empty(),
-        "not in the Configuration table of {readme}: {missing:?}"
+        "not in the Configuration tables of {readmes:?}: {missing:?}"
     );
 }
 

@@ -1,11 +1,4 @@
-//! # yoloo-viewer-svc
-//!
-//! The upload-and-gallery web app: upload photos, detect objects (in-process
-//! with yoloo-core or through `yoloo-detector-svc`), browse the annotated
-//! results. Records live in an embedded redb file or in Redis; images on
-//! disk, in any `object_store` backend, or on Cloudinary.
-//!
-//! `main.rs` only wires [`run`]; tests start the binary.
+#![doc = include_str!("../README.md")]
 
 pub mod cloudinary;
 pub mod config;
