@@ -56,7 +56,9 @@ def ensure_venv(args):
     except ImportError:
         pass
     py = os.path.join(VENV, "bin", "python")
-    if os.path.realpath(sys.executable) == os.path.realpath(py) or os.environ.get("YOLOO_BENCH_REEXEC"):
+    # A virtualenv's python is a symlink to the interpreter it was made from:
+    # compare the environments, not the executables.
+    if os.path.realpath(sys.prefix) == os.path.realpath(VENV) or os.environ.get("YOLOO_BENCH_REEXEC"):
         sys.exit("compare.py: cannot import cv2/numpy/onnxruntime in %s; "
                  "pip install -r benches/requirements.txt" % sys.executable)
     ok = os.path.exists(py) and subprocess.run(
