@@ -36,6 +36,9 @@ pub mod resize;
 pub mod darknet;
 #[cfg(feature = "runtime")]
 pub mod detector;
+#[cfg(feature = "runtime")]
+pub mod engine;
+
 #[cfg(feature = "draw")]
 pub mod draw;
 
@@ -47,3 +50,5 @@ pub use preprocess::ResizeMode;
 
 #[cfg(feature = "runtime")]
 pub use detector::{Detector, DetectorConfig};
+#[cfg(feature = "runtime")]
+pub use engine::{Backend, Precision};

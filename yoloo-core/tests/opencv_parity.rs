@@ -5,22 +5,36 @@
 //! Reference: `tests/fixtures/opencv_reference.json`, made by
 //! `scripts/make_opencv_reference.py` (opencv-python-headless 4.14.0.94).
 //!
-//! Tolerances: every matched box IoU ≥ 0.97 and |Δconfidence| ≤ 0.02 (the
-//! resizers differ by rounding: OpenCV's fixed-point bilinear vs ours).
-//! Same classes and counts, except that a detection whose score is within
-//! 0.02 of the threshold, on either side, may flip in or out; the test
-//! reports each flip.
+//! Tolerances, fp32 on every backend: every matched box IoU ≥ 0.97 and
+//! |Δconfidence| ≤ 0.02 (the resizers differ by rounding: OpenCV's
+//! fixed-point bilinear vs ours). Same classes and counts, except that a
+//! detection whose score is within 0.02 of the threshold, on either side,
+//! may flip in or out; the test reports each flip.
+//!
+//! The ONNX Runtime and OpenVINO backends (features `onnxruntime`,
+//! `openvino`) run the same test on the libraries that
+//! `python3 scripts/fetch_assets.py --runtimes` puts in `runtimes/`.
 
 mod support;
 
 use serde_json::Value;
 use yoloo_core::detector::{DetectOptions, DetectorConfig};
 use yoloo_core::image_io::{DecodeLimits, open_image};
-use yoloo_core::{BBox, Detection, Detector, ResizeMode};
+use yoloo_core::{BBox, Backend, Detection, Detector, Precision, ResizeMode};
 
-const MIN_IOU: f32 = 0.97;
-const MAX_DCONF: f32 = 0.02;
-const FLIP_MARGIN: f32 = 0.02;
+/// The fp32 tolerances.
+const FP32: Tolerance = Tolerance {
+    min_iou: 0.97,
+    max_dconf: 0.02,
+    flip_margin: 0.02,
+};
+
+#[derive(Clone, Copy)]
+struct Tolerance {
+    min_iou: f32,
+    max_dconf: f32,
+    flip_margin: f32,
+}
 
 struct Reference {
     label: String,
@@ -30,6 +44,29 @@ struct Reference {
 
 #[test]
 fn detections_match_opencv_on_real_photos() {
+    parity(Backend::Tract, Precision::Fp32, FP32);
+}
+
+#[cfg(feature = "onnxruntime")]
+#[test]
+fn onnxruntime_fp32_matches_opencv() {
+    parity(Backend::OnnxRuntime, Precision::Fp32, FP32);
+}
+
+#[cfg(feature = "openvino")]
+#[test]
+fn openvino_fp32_matches_opencv() {
+    parity(Backend::OpenVino, Precision::Fp32, FP32);
+}
+
+/// Builds yolov3-tiny on `backend` at `precision` and compares it with the
+/// fixture at both thresholds; returns (matched, worst IoU, worst |Δconf|).
+fn parity(backend: Backend, precision: Precision, tol: Tolerance) -> (usize, f32, f32) {
+    let Tolerance {
+        min_iou,
+        max_dconf,
+        flip_margin,
+    } = tol;
     let text = std::fs::read_to_string(
         support::root().join("yoloo-core/tests/fixtures/opencv_reference.json"),
     )
@@ -45,8 +82,11 @@ fn detections_match_opencv_on_real_photos() {
             threads: 2,
             ..Default::default()
         })
+        .backend(backend)
+        .precision(precision)
+        .library(support::runtime_dir(backend))
         .build()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{backend} {precision}: {e}"));
 
     let images = fixture["images"].as_object().unwrap();
     assert_eq!(images.len(), 8, "the eight photos of the acceptance list");
@@ -105,15 +145,15 @@ fn detections_match_opencv_on_real_photos() {
                         let dconf = (ours[i].confidence - r.confidence).abs();
                         worst_iou = worst_iou.min(iou);
                         worst_dconf = worst_dconf.max(dconf);
-                        if iou < MIN_IOU || dconf > MAX_DCONF {
+                        if iou < min_iou || dconf > max_dconf {
                             failures.push(format!(
                                 "{name}@{t}: {} {:.3} matched ours {:.3} with IoU {iou:.4}, Δconf {dconf:.4}",
                                 r.label, r.confidence, ours[i].confidence
                             ));
                         }
                     }
-                    _ if (r.confidence - t).abs() <= FLIP_MARGIN => {
-                        flips.push(format!("{name}@{t}: reference {} {:.4} not found (within {FLIP_MARGIN} of the threshold)", r.label, r.confidence));
+                    _ if (r.confidence - t).abs() <= flip_margin => {
+                        flips.push(format!("{name}@{t}: reference {} {:.4} not found (within {flip_margin} of the threshold)", r.label, r.confidence));
                     }
                     _ => failures.push(format!(
                         "{name}@{t}: reference {} {:.3} at {:?} not found",
@@ -122,9 +162,9 @@ fn detections_match_opencv_on_real_photos() {
                 }
             }
             for (d, _) in ours.iter().zip(&used).filter(|(_, u)| !**u) {
-                if (d.confidence - t).abs() <= FLIP_MARGIN {
+                if (d.confidence - t).abs() <= flip_margin {
                     flips.push(format!(
-                        "{name}@{t}: extra {} {:.4} (within {FLIP_MARGIN} of the threshold)",
+                        "{name}@{t}: extra {} {:.4} (within {flip_margin} of the threshold)",
                         d.label, d.confidence
                     ));
                 } else {
@@ -134,7 +174,9 @@ fn detections_match_opencv_on_real_photos() {
         }
     }
     eprintln!(
-        "parity: {matched} matched detections; worst IoU {worst_iou:.4}, worst |Δconf| {worst_dconf:.4}"
+        "parity {backend} {precision}: {matched} matched detections; worst IoU {worst_iou:.4}, worst |Δconf| {worst_dconf:.4}, {} flips, {} failures",
+        flips.len(),
+        failures.len()
     );
     for f in &flips {
         eprintln!("parity: allowed flip: {f}");
@@ -145,9 +187,10 @@ fn detections_match_opencv_on_real_photos() {
     );
     assert!(
         failures.is_empty(),
-        "parity failures:\n{}",
+        "{backend} {precision} parity failures:\n{}",
         failures.join("\n")
     );
+    (matched, worst_iou, worst_dconf)
 }
 
 fn describe(d: &Detection) -> String {
