@@ -29,6 +29,12 @@ use ndarray::ArrayD;
 
 use crate::{Error, Result};
 
+#[cfg(any(feature = "onnxruntime", feature = "openvino"))]
+mod library;
+#[cfg(feature = "onnxruntime")]
+mod onnxruntime;
+#[cfg(feature = "openvino")]
+mod openvino;
 mod tract;
 
 /// Which library runs the graph.
@@ -62,8 +68,8 @@ impl Backend {
     pub fn is_built(self) -> bool {
         match self {
             Backend::Tract => true,
-            Backend::OnnxRuntime => false,
-            Backend::OpenVino => false,
+            Backend::OnnxRuntime => cfg!(feature = "onnxruntime"),
+            Backend::OpenVino => cfg!(feature = "openvino"),
         }
     }
 
@@ -227,6 +233,25 @@ impl fmt::Debug for dyn Engine {
     }
 }
 
+/// The backends `auto` tries for `precision`, fastest first, as measured by
+/// `benches/compare.py` (2 threads, yolov3-tiny): for fp32 ONNX Runtime
+/// then OpenVINO (level within noise on AVX2 and AVX-512 CPUs alike) then
+/// tract; for bf16 OpenVINO alone; for int8 OpenVINO, then ONNX Runtime,
+/// then tract. Backends not built in are left out.
+///
+/// ```
+/// use yoloo_core::engine::{Backend, Precision, auto_order};
+/// assert_eq!(auto_order(Precision::Fp32).last(), Some(&Backend::Tract));
+/// ```
+pub fn auto_order(precision: Precision) -> Vec<Backend> {
+    let order: &[Backend] = match precision {
+        Precision::Fp32 => &[Backend::OnnxRuntime, Backend::OpenVino, Backend::Tract],
+        Precision::Bf16 => &[Backend::OpenVino],
+        Precision::Int8 => &[Backend::OpenVino, Backend::OnnxRuntime, Backend::Tract],
+    };
+    order.iter().copied().filter(|b| b.is_built()).collect()
+}
+
 /// Compiles `proto` for `config`: the one place that picks an engine.
 pub fn compile(
     proto: &tract_onnx::pb::ModelProto,
@@ -239,8 +264,25 @@ pub fn compile(
     }
     match config.backend {
         Backend::Tract => Ok(Box::new(tract::TractEngine::compile(proto, config)?)),
+        #[cfg(feature = "onnxruntime")]
+        Backend::OnnxRuntime => Ok(Box::new(onnxruntime::OrtEngine::compile(
+            &encode(proto),
+            config,
+        )?)),
+        #[cfg(feature = "openvino")]
+        Backend::OpenVino => Ok(Box::new(openvino::OpenVinoEngine::compile(
+            &encode(proto),
+            config,
+        )?)),
+        #[allow(unreachable_patterns)]
         _ => Err(Error::BackendNotBuilt {
             backend: config.backend,
         }),
     }
+}
+
+#[cfg(any(feature = "onnxruntime", feature = "openvino"))]
+fn encode(proto: &tract_onnx::pb::ModelProto) -> Vec<u8> {
+    use prost::Message;
+    proto.encode_to_vec()
 }
