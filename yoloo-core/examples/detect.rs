@@ -122,6 +122,7 @@ fn run() -> Result<bool> {
     config.backend = args.backend;
     config.precision = args.precision;
     config.library = args.library.clone();
+    config.calibration = args.calibrate.clone();
     let mut builder = Detector::builder(&args.model).config(config);
     if let Some(w) = &args.weights {
         builder = builder.weights(w);

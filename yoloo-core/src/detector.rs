@@ -14,6 +14,7 @@ use crate::engine::{self, Backend, Engine, EngineConfig, EngineInfo, Precision, 
 use crate::image_io::{self, DecodeLimits};
 use crate::nms::{self, NmsConfig};
 use crate::preprocess::{self, ResizeMode, Transform};
+use crate::quantize::{self, QuantizeOptions};
 use crate::{Detection, Error, Labels, Result};
 
 /// Per-call detection settings; a [`Detector`] holds defaults and
@@ -88,6 +89,11 @@ pub struct DetectorConfig {
     /// The backend's shared library (file or folder); `None` = the default search
     /// (see [`EngineConfig::library`]).
     pub library: Option<PathBuf>,
+    /// int8 on a float model: a folder of calibration photos to quantize it
+    /// with (in memory, [`crate::quantize`]). Not needed for a QDQ model.
+    pub calibration: Option<PathBuf>,
+    /// How int8 quantizes a float model.
+    pub quantize: QuantizeOptions,
     /// Default per-call options.
     pub options: DetectOptions,
     /// Limits for [`Detector::detect_bytes`].
@@ -102,6 +108,8 @@ impl Default for DetectorConfig {
             backend: Backend::Tract,
             precision: Precision::Fp32,
             library: None,
+            calibration: None,
+            quantize: QuantizeOptions::default(),
             options: DetectOptions::default(),
             limits: DecodeLimits::default(),
         }
@@ -232,6 +240,11 @@ impl DetectorBuilder {
     /// (default: `YOLOO_ORT_LIB` / `YOLOO_OPENVINO_LIB`, else `runtimes/`).
     pub fn library(mut self, path: impl Into<PathBuf>) -> Self {
         self.config.library = Some(path.into());
+        self
+    }
+    /// Calibration photos for int8 on a float model (a folder).
+    pub fn calibrate(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.calibration = Some(dir.into());
         self
     }
 
@@ -375,18 +388,47 @@ impl Detector {
         check_size(w, h)?;
 
         let threads = config.threads.clamp(1, 256);
-        let engine_config = EngineConfig {
+        let mut engine_config = EngineConfig {
             backend: config.backend,
             precision: config.precision,
             threads,
             input: (w, h),
             library: config.library.clone(),
         };
-        if config.precision == Precision::Int8 {
-            return Err(Error::CalibrationRequired(
-                "int8 is not available yet in this build".into(),
-            ));
-        }
+        let proto = if quantize::is_quantized(&proto) {
+            // A QDQ model runs in int8 whatever was asked, except bf16.
+            if config.precision == Precision::Bf16 {
+                return Err(Error::PrecisionUnsupported {
+                    backend: config.backend,
+                    precision: Precision::Bf16,
+                    reason: "the model is already quantized to int8; load the float model for bf16"
+                        .into(),
+                });
+            }
+            engine_config.precision = Precision::Int8;
+            proto
+        } else if config.precision == Precision::Int8 {
+            let dir = config.calibration.as_deref().ok_or_else(|| {
+                Error::CalibrationRequired(
+                    "the model is float: give a folder of calibration photos (DetectorBuilder::calibrate, `--calibrate DIR`), or load a QDQ model written by `convert --int8`".into(),
+                )
+            })?;
+            quantize::quantize_with_photos(
+                &proto,
+                dir,
+                &EngineConfig {
+                    precision: Precision::Fp32,
+                    ..engine_config.clone()
+                },
+                &QuantizeOptions {
+                    resize: config.options.resize,
+                    ..config.quantize.clone()
+                },
+            )?
+            .0
+        } else {
+            proto
+        };
         let engine = engine::compile(&proto, &engine_config)?;
         let outputs = engine.outputs();
         if outputs != heads.len() {

@@ -38,6 +38,8 @@ pub mod darknet;
 pub mod detector;
 #[cfg(feature = "runtime")]
 pub mod engine;
+#[cfg(feature = "runtime")]
+pub mod quantize;
 
 #[cfg(feature = "draw")]
 pub mod draw;

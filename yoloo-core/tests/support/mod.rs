@@ -50,6 +50,17 @@ pub fn runtime_dir(backend: yoloo_core::Backend) -> PathBuf {
         .join(backend.name())
 }
 
+/// `assets/calibration/`: int8 calibration photos (none of them a test photo).
+pub fn calibration_dir() -> PathBuf {
+    let dir = root().join("assets/calibration");
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run `python3 scripts/fetch_assets.py` first",
+        dir.display()
+    );
+    dir
+}
+
 pub fn image(name: &str) -> PathBuf {
     asset(images_dir().join(name))
 }
