@@ -7,6 +7,25 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use yoloo_core::preprocess::ResizeMode;
+use yoloo_core::{Backend, Precision};
+
+/// Which engine runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendSetting {
+    /// The first of [`yoloo_core::engine::auto_order`] whose library is present.
+    Auto,
+    /// This one, or fail at start-up.
+    Fixed(Backend),
+}
+
+impl std::fmt::Display for BackendSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendSetting::Auto => f.write_str("auto"),
+            BackendSetting::Fixed(b) => b.fmt(f),
+        }
+    }
+}
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,6 +58,19 @@ pub struct Config {
     /// Network input size WxH (multiples of 32), e.g. `416x416` or `608`; default: the model's own.
     #[arg(long, env = "YOLOO_INPUT_SIZE", value_parser = parse_size)]
     pub input_size: Option<(u32, u32)>,
+
+    /// Inference engine: `auto` (the first of onnxruntime, openvino, tract
+    /// whose library is present; bf16 only openvino), `tract`, `onnxruntime` or `openvino`.
+    #[arg(long, env = "YOLOO_BACKEND", default_value = "auto", value_parser = parse_backend)]
+    pub backend: BackendSetting,
+
+    /// Inference precision: `fp32`, `bf16` (OpenVINO on a CPU with AVX-512 BF16/AMX) or `int8`.
+    #[arg(long, env = "YOLOO_PRECISION", default_value = "fp32", value_parser = parse_precision)]
+    pub precision: Precision,
+
+    /// Calibration photos (a folder) for `int8` on a float model; not needed for a QDQ `.onnx`.
+    #[arg(long, env = "YOLOO_CALIBRATION_DIR")]
+    pub calibration_dir: Option<PathBuf>,
 
     /// Address to listen on (port 0 picks a free port; the bound address is logged).
     #[arg(long, env = "YOLOO_LISTEN", default_value = "0.0.0.0:8080")]
@@ -128,6 +160,19 @@ fn secs(s: f64) -> Duration {
     Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)
 }
 
+fn parse_backend(s: &str) -> Result<BackendSetting, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(BackendSetting::Auto);
+    }
+    s.parse()
+        .map(BackendSetting::Fixed)
+        .map_err(|e: yoloo_core::Error| e.to_string())
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse().map_err(|e: yoloo_core::Error| e.to_string())
+}
+
 fn parse_resize(s: &str) -> Result<ResizeMode, String> {
     s.parse().map_err(|e: yoloo_core::Error| e.to_string())
 }
@@ -168,6 +213,18 @@ mod tests {
         assert_eq!(c.shutdown_grace(), Duration::from_secs(20));
         assert_eq!(c.log_format, LogFormat::Pretty);
         assert!(c.api_key.is_none());
+        assert_eq!(c.backend, BackendSetting::Auto);
+        assert_eq!(c.precision, Precision::Fp32);
+        let c = Config::parse_from([
+            "yoloo-detector-svc",
+            "--backend",
+            "ort",
+            "--precision",
+            "int8",
+        ]);
+        assert_eq!(c.backend, BackendSetting::Fixed(Backend::OnnxRuntime));
+        assert_eq!(c.precision, Precision::Int8);
+        assert!(Config::try_parse_from(["yoloo-detector-svc", "--backend", "cuda"]).is_err());
     }
 
     #[test]

@@ -62,10 +62,56 @@ pub async fn shutdown_signal() -> Stop {
     }
 }
 
+/// Builds the detector on the configured backend; `auto` tries
+/// [`yoloo_core::engine::auto_order`] in turn, skipping backends whose
+/// library is absent (or not built in), and fails on any other error.
+fn build_detector(
+    config: &Config,
+    builder: yoloo_core::detector::DetectorBuilder,
+) -> anyhow::Result<Detector> {
+    let candidates = match config.backend {
+        config::BackendSetting::Fixed(b) => vec![b],
+        config::BackendSetting::Auto => yoloo_core::engine::auto_order(config.precision),
+    };
+    let mut skipped = Vec::new();
+    for backend in candidates {
+        match builder.clone().backend(backend).build() {
+            Ok(d) => return Ok(d),
+            Err(
+                e @ (yoloo_core::Error::LibraryNotFound { .. }
+                | yoloo_core::Error::BackendNotBuilt { .. }),
+            ) if config.backend == config::BackendSetting::Auto => {
+                tracing::info!(%backend, reason = %e, "auto: backend not available");
+                skipped.push(format!("{backend}: {e}"));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot load the model {} on {backend} {}",
+                        config.model.display(),
+                        config.precision
+                    )
+                });
+            }
+        }
+    }
+    anyhow::bail!(
+        "no backend can run {} at {}: {}",
+        config.model.display(),
+        config.precision,
+        skipped.join("; ")
+    )
+}
+
 /// Loads the model, warms it up and starts the inference workers.
 pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
     let started = Instant::now();
-    let mut builder = Detector::builder(&config.model).threads(config.threads_per_inference());
+    let mut builder = Detector::builder(&config.model)
+        .threads(config.threads_per_inference())
+        .precision(config.precision);
+    if let Some(dir) = &config.calibration_dir {
+        builder = builder.calibrate(dir);
+    }
     if let Some(w) = &config.weights {
         builder = builder.weights(w);
     }
@@ -75,9 +121,8 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
     if let Some((w, h)) = config.input_size {
         builder = builder.input_size(w, h);
     }
-    let detector = builder
-        .build()
-        .with_context(|| format!("cannot load the model {}", config.model.display()))?;
+    let detector = build_detector(config, builder)?;
+    let info = detector.engine().clone();
     let loaded = started.elapsed();
     let (w, h) = detector.input_size();
     let warm = Instant::now();
@@ -88,6 +133,9 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
         model = detector.name(),
         input = %format_args!("{w}x{h}"),
         classes = detector.labels().len(),
+        backend = %info.backend,
+        precision = %info.precision,
+        engine_version = %info.version,
         load_ms = loaded.as_millis() as u64,
         warmup_ms = warm.elapsed().as_millis() as u64,
         "model loaded"
@@ -98,6 +146,9 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
         "input_width" => w.to_string(),
         "input_height" => h.to_string(),
         "classes" => detector.labels().len().to_string(),
+        "backend" => info.backend.to_string(),
+        "precision" => info.precision.to_string(),
+        "engine_version" => info.version.clone(),
     )
     .set(1.0);
     let limits = yoloo_core::image_io::DecodeLimits {
