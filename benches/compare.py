@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""yoloo vs ONNX Runtime vs OpenCV DNN, in one run, on the same machine,
-image, model files and thread counts. Prints a markdown table.
+"""yoloo vs ONNX Runtime vs OpenCV DNN (and OpenVINO), in one run, on the
+same machine, image, model files and thread counts. Prints markdown tables:
+the first compares yoloo on its default engine (tract) with the peers; the
+second ("engines") puts yoloo on each engine and precision beside the same
+engine driven from Python, with fidelity against the OpenCV reference.
 
     python3 benches/compare.py            # full run (≈ 5–8 min on 2 cores)
     python3 benches/compare.py --quick    # smoke run: few iterations (CI)
@@ -52,6 +55,7 @@ def ensure_venv(args):
         import cv2  # noqa: F401
         import numpy  # noqa: F401
         import onnxruntime  # noqa: F401
+        import openvino  # noqa: F401
         return
     except ImportError:
         pass
@@ -62,7 +66,7 @@ def ensure_venv(args):
         sys.exit("compare.py: cannot import cv2/numpy/onnxruntime in %s; "
                  "pip install -r benches/requirements.txt" % sys.executable)
     ok = os.path.exists(py) and subprocess.run(
-        [py, "-c", "import cv2, numpy, onnxruntime"], capture_output=True).returncode == 0
+        [py, "-c", "import cv2, numpy, onnxruntime, openvino"], capture_output=True).returncode == 0
     if not ok:
         log("== creating %s (%s)" % (VENV, os.path.relpath(REQUIREMENTS, ROOT)))
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
@@ -81,11 +85,15 @@ def build(args):
                    cwd=ROOT, env=env, check=True)
 
 
+class YolooError(RuntimeError):
+    pass
+
+
 def yoloo(*argv):
     exe = os.path.join(TARGET, "release", "compare")
     out = subprocess.run([exe] + [str(a) for a in argv], cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
-        raise RuntimeError("compare %s failed:\n%s" % (" ".join(map(str, argv)), out.stderr))
+        raise YolooError("compare %s failed:\n%s" % (" ".join(map(str, argv)), out.stderr.strip()))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -166,6 +174,104 @@ def ort_session(path, threads):
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.log_severity_level = 3
     return ort.InferenceSession(path, sess_options=so, providers=["CPUExecutionProvider"])
+
+
+def ov_request(path, threads, precision):
+    """An OpenVINO infer request with the settings yoloo's OpenVINO engine
+    sets, or None when the CPU cannot run `precision`."""
+    import openvino as ov
+
+    core = ov.Core()
+    caps = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    if precision == "bf16" and "BF16" not in caps:
+        return None
+    core.set_property("CPU", {"PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": "1",
+                              "INFERENCE_NUM_THREADS": str(threads),
+                              "INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"})
+    return core.compile_model(path, "CPU").create_infer_request()
+
+
+def python_engine(backend, precision, path, threads):
+    """`run(blob) -> list of head arrays` for the engine driven from Python,
+    or None (tract has no Python API; bf16 on a CPU without it)."""
+    if backend == "onnxruntime":
+        sess = ort_session(path, threads)
+        name = sess.get_inputs()[0].name
+        return lambda blob: sess.run(None, {name: blob})
+    if backend == "openvino":
+        req = ov_request(path, threads, precision)
+        if req is None:
+            return None
+        n = len(req.model_outputs)
+        return lambda blob: (req.infer({0: blob}), [req.get_output_tensor(i).data for i in range(n)])[1]
+    return None
+
+
+# (backend, precision) rows of the engines table.
+SETTINGS = [("tract", "fp32"), ("onnxruntime", "fp32"), ("onnxruntime", "int8"),
+            ("openvino", "fp32"), ("openvino", "bf16"), ("openvino", "int8"), ("tract", "int8")]
+# Fidelity bars (acceptance): min IoU, max |Δconf|, no lost/added beyond boundary flips.
+BARS = {"fp32": (0.97, 0.02), "bf16": (0.95, 0.025), "int8": (0.90, 0.05)}
+FLIP = 0.02
+
+
+def fidelity(found, fixture):
+    """Matches yoloo's detections with the OpenCV reference as
+    yoloo-core/tests/opencv_parity.rs does; returns the figures."""
+    from math import inf
+
+    def iou(a, b):
+        ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+        iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        inter = ix * iy
+        ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+        return inter / ua if ua > 0 else 0.0
+
+    r = {"matched": 0, "worst_iou": 1.0, "worst_dconf": 0.0, "lost": 0, "added": 0, "flips": 0,
+         "lost_at_05": 0, "added_at_05": 0}
+    for name, entry in fixture["images"].items():
+        W, H = entry["width"], entry["height"]
+        for t, expected in entry["thresholds"].items():
+            ours = found[name][str(float(t))] if str(float(t)) in found[name] else found[name][t]
+            used = [False] * len(ours)
+            for d in expected["detections"]:
+                box = [min(max(d["x1"], 0), W), min(max(d["y1"], 0), H), min(max(d["x2"], 0), W),
+                       min(max(d["y2"], 0), H)]
+                best, bi = -inf, None
+                for i, o in enumerate(ours):
+                    if used[i] or o["label"] != d["label"]:
+                        continue
+                    v = iou(box, [o["x1"], o["y1"], o["x2"], o["y2"]])
+                    if v > best:
+                        best, bi = v, i
+                if bi is not None and best >= 0.5:
+                    used[bi] = True
+                    r["matched"] += 1
+                    r["worst_iou"] = min(r["worst_iou"], best)
+                    r["worst_dconf"] = max(r["worst_dconf"], abs(ours[bi]["confidence"] - d["confidence"]))
+                elif abs(d["confidence"] - float(t)) <= FLIP:
+                    r["flips"] += 1
+                else:
+                    r["lost"] += 1
+                    r["lost_at_05"] += float(t) == 0.5
+            for o, u in zip(ours, used):
+                if u:
+                    continue
+                if abs(o["confidence"] - float(t)) <= FLIP:
+                    r["flips"] += 1
+                else:
+                    r["added"] += 1
+                    r["added_at_05"] += float(t) == 0.5
+    return r
+
+
+def meets_bar(precision, f):
+    min_iou, max_dconf = BARS[precision]
+    if f["worst_iou"] < min_iou or f["worst_dconf"] > max_dconf:
+        return False
+    if precision == "int8":
+        return f["lost_at_05"] == 0 and f["added_at_05"] == 0
+    return f["lost"] == 0 and f["added"] == 0
 
 
 def cv_net(cfg, weights):
@@ -294,6 +400,7 @@ class Bench:
         self.img = cv2.imread(self.image_path, cv2.IMREAD_COLOR)
         self.blob = blob_from(self.img)
         self.rows = []  # (row, model, {engine: result})
+        self.engine_rows = []
         self.notes = []
 
     def it(self, full):
@@ -312,9 +419,10 @@ class Bench:
         p = self.prep
         out = []
         if "tiny" in self.args.models:
-            out.append(("yolov3-tiny", p["tiny_cfg"], p["tiny_weights"], p["onnx"]["yolov3-tiny"], False))
+            out.append(("yolov3-tiny", p["tiny_cfg"], p["tiny_weights"], p["onnx"]["yolov3-tiny"],
+                        p["int8"]["yolov3-tiny"], False))
         if "full" in self.args.models:
-            out.append(("yolov3", p["full_cfg"], p["full_weights"], p["onnx"]["yolov3"], True))
+            out.append(("yolov3", p["full_cfg"], p["full_weights"], p["onnx"]["yolov3"], p["int8"]["yolov3"], True))
         return out
 
     def latency(self, name, cfg, weights, onnx, full, threads):
@@ -468,6 +576,60 @@ class Bench:
         self.add("pipeline throughput JPEG → detections, both cores", name, "images/s", best,
                  better="higher")
 
+    def engines(self, name, cfg, weights, onnx, int8, full):
+        """Each yoloo engine × precision beside the same engine from Python
+        (same file, threads, precision): inference latency, whole pipeline
+        and, on yolov3-tiny, fidelity against the OpenCV reference."""
+        import cv2
+        import numpy as np
+
+        iters, warmup = self.it(full)
+        buf = np.frombuffer(self.jpeg, dtype=np.uint8)
+        anchors = heads_anchors(cfg)
+        fixture = None
+        if not full:
+            with open(os.path.join(ROOT, "yoloo-core", "tests", "fixtures", "opencv_reference.json")) as f:
+                fixture = json.load(f)
+        thread_counts = (2,) if (self.args.quick or full) else (1, 2)
+        for backend, precision in SETTINGS:
+            path = int8 if precision == "int8" else onnx
+            for threads in thread_counts:
+                common = ["--model", path, "--backend", backend, "--precision", precision,
+                          "--threads", threads]
+                try:
+                    y = yoloo("latency", *common, "--image", self.image_path, "--iters", iters,
+                              "--warmup", warmup)
+                except YolooError as e:
+                    last = str(e).strip().splitlines()[-1]
+                    self.notes.append("%s, %s %s: not run: %s" % (name, backend, precision, last))
+                    break
+                run = python_engine(backend, precision, path, threads)
+                peer = stats(time_calls(lambda: run(self.blob), iters, warmup)) if run else None
+                row = {"model": name, "backend": backend, "precision": precision, "threads": threads,
+                       "yoloo": stats(y["samples_ms"]), "python": peer, "what": "inference"}
+                if threads == 2:
+                    p = yoloo("pipeline", *common, "--image", self.image_path, "--iters", iters,
+                              "--warmup", warmup)
+                    row["yoloo_pipeline"] = stats(p["samples_ms"])
+                    if run:
+                        cv2.setNumThreads(threads)
+
+                        def pipe():
+                            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+                            return raw_postprocess(run(blob_from(img)), anchors, img.shape[1], img.shape[0])
+
+                        row["python_pipeline"] = stats(time_calls(pipe, iters, warmup))
+                    if fixture is not None:
+                        d = yoloo("detections", *common, "--images", os.path.join(ROOT, "assets", "images"),
+                                  "--names", ",".join(fixture["images"].keys()))
+                        row["fidelity"] = fidelity(d["images"], fixture)
+                        row["fidelity"]["meets_bar"] = meets_bar(precision, row["fidelity"])
+                del run
+                self.engine_rows.append(row)
+                log("   %-12s %-22s %dT yoloo %.2f ms, python %s" % (
+                    name, backend + " " + precision, threads, row["yoloo"]["median"],
+                    "%.2f ms" % peer["median"] if peer else "—"))
+
     def preprocess(self):
         import cv2
 
@@ -558,10 +720,72 @@ def table(rows):
     return "\n".join(out)
 
 
+def fmt_ms(r):
+    if not r:
+        return "—"
+    return ("%.3g" if r["median"] < 10 else "%.1f") % r["median"]
+
+
+def fmt_fidelity(f):
+    if not f:
+        return "—"
+    return "%s IoU ≥ %.3f, |Δconf| ≤ %.3f, %d matched, %d lost, %d added, %d flips" % (
+        "meets bar:" if f["meets_bar"] else "misses bar:", f["worst_iou"], f["worst_dconf"], f["matched"],
+        f["lost"], f["added"], f["flips"])
+
+
+def engines_table(rows):
+    """yoloo on each engine beside that engine from Python (ms, median)."""
+    ref = {(r["model"], r["threads"]): r["python"] for r in rows
+           if r["backend"] == "onnxruntime" and r["precision"] == "fp32" and r["python"]}
+    out = ["| model | engine, precision | threads | yoloo inference | Python inference | yoloo/Python "
+           "| yoloo/ORT fp32 (Python) | yoloo pipeline | Python pipeline | yoloo/Python | fidelity (tiny) |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        y, p = r["yoloo"], r["python"]
+        o = ref.get((r["model"], r["threads"]))
+        yp, pp = r.get("yoloo_pipeline"), r.get("python_pipeline")
+        out.append("| %s | %s %s | %d | %s ms | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], r["backend"], r["precision"], r["threads"], fmt_ms(y),
+            fmt_ms(p) + " ms" if p else "—",
+            "%.2f×" % (y["median"] / p["median"]) if p else "—",
+            "%.2f×" % (y["median"] / o["median"]) if o else "—",
+            fmt_ms(yp) + " ms" if yp else "", fmt_ms(pp) + " ms" if pp else "",
+            "%.2f×" % (yp["median"] / pp["median"]) if yp and pp else "",
+            fmt_fidelity(r.get("fidelity"))))
+    return "\n".join(out)
+
+
+def engines_summary(rows):
+    """The fastest yoloo setting meeting its fidelity bar, per model (2 threads)."""
+    lines = []
+    for model in dict.fromkeys(r["model"] for r in rows):
+        two = [r for r in rows if r["model"] == model and r["threads"] == 2]
+        ref = next((r["python"] for r in two if r["backend"] == "onnxruntime" and r["precision"] == "fp32"
+                    and r["python"]), None)
+        ok = [r for r in two if r.get("fidelity", {}).get("meets_bar", model != "yolov3-tiny")]
+        if not ok or not ref:
+            continue
+        best = min(ok, key=lambda r: r["yoloo"]["median"])
+        peers = [r for r in ok if r["python"]]
+        fastest_peer = min(peers, key=lambda r: r["python"]["median"]) if peers else None
+        lines.append("- %s, 2 threads: fastest yoloo setting %s %s at %.2f ms = %.2f× ONNX Runtime fp32 "
+                     "from Python (%.2f ms)%s" % (
+                         model, best["backend"], best["precision"], best["yoloo"]["median"],
+                         best["yoloo"]["median"] / ref["median"], ref["median"],
+                         "; fastest Python peer setting %s %s %.2f ms (yoloo best / it = %.2f×)" % (
+                             fastest_peer["backend"], fastest_peer["precision"],
+                             fastest_peer["python"]["median"],
+                             best["yoloo"]["median"] / fastest_peer["python"]["median"])
+                         if fastest_peer else ""))
+    return lines
+
+
 def machine():
     import cv2
     import numpy
     import onnxruntime
+    import openvino
 
     cpu = platform.processor()
     try:
@@ -579,6 +803,7 @@ def machine():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "tract": tract, "onnxruntime": onnxruntime.__version__,
+            "openvino": openvino.__version__.split("-")[0],
             "opencv": cv2.__version__, "numpy": numpy.__version__, "commit": commit}
 
 
@@ -587,8 +812,8 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 iterations per row")
     ap.add_argument("--models", default="tiny,full", help="tiny, full or tiny,full (default)")
-    ap.add_argument("--rows", default="latency,throughput,preprocess,decode,pipeline",
-                    help="comma-separated subset of: latency,throughput,preprocess,decode,pipeline")
+    ap.add_argument("--rows", default="latency,throughput,preprocess,decode,pipeline,engines",
+                    help="comma-separated subset of: latency,throughput,preprocess,decode,pipeline,engines")
     ap.add_argument("--image", default="bus.jpg", help="a photo in assets/images (default bus.jpg)")
     ap.add_argument("--iters", type=int, default=20, help="timed iterations per yolov3-tiny row (default 20)")
     ap.add_argument("--iters-full", type=int, default=5, help="timed iterations per full YOLOv3 row (default 5)")
@@ -608,7 +833,7 @@ def main():
     prep = yoloo("prepare", "--cache", bench_dir, "--size", SIZE)
     load_before = os.getloadavg()
     b = Bench(args, prep)
-    for name, cfg, weights, onnx, full in b.models():
+    for name, cfg, weights, onnx, int8, full in b.models():
         log("== %s" % name)
         if "latency" in args.rows:
             for threads in (1, 2):
@@ -618,6 +843,8 @@ def main():
         if "pipeline" in args.rows:
             b.pipeline(name, cfg, weights, onnx, full)
             b.pipeline_throughput(name, cfg, weights, onnx, full)
+        if "engines" in args.rows:
+            b.engines(name, cfg, weights, onnx, int8, full)
     log("== model-independent rows")
     if "preprocess" in args.rows:
         b.preprocess()
@@ -627,8 +854,11 @@ def main():
 
     m = machine()
     md = [table(b.rows), ""]
-    md.append("%s, %d cores; tract %s, ONNX Runtime %s, OpenCV %s, numpy %s; commit %s%s."
-              % (m["cpu"], m["cores"], m["tract"], m["onnxruntime"], m["opencv"], m["numpy"], m["commit"],
+    if b.engine_rows:
+        md += [engines_table(b.engine_rows), ""] + engines_summary(b.engine_rows) + [""]
+    md.append("%s, %d cores; tract %s, ONNX Runtime %s, OpenVINO %s, OpenCV %s, numpy %s; commit %s%s."
+              % (m["cpu"], m["cores"], m["tract"], m["onnxruntime"], m["openvino"], m["opencv"], m["numpy"],
+                 m["commit"],
                  ", quick mode" if args.quick else ""))
     md.append("Load average (1 min) %.2f before, %.2f after; %.0f s in all. "
               "Cells: median (p10–p90) over the timed iterations; ↓ lower is better, ↑ higher; "
@@ -644,7 +874,8 @@ def main():
             f.write(text + "\n")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": m, "args": vars(args), "rows": b.rows, "notes": b.notes,
+            json.dump({"machine": m, "args": vars(args), "rows": b.rows, "engines": b.engine_rows,
+                       "notes": b.notes,
                        "load": [load_before, load_after]}, f, indent=1)
 
 

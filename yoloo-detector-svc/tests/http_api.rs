@@ -400,7 +400,8 @@ async fn models_health_openapi_metrics_and_request_ids() {
         "yoloo_http_request_duration_seconds_bucket{route=\"/v1/detect\"",
         "yoloo_queue_depth 0",
         "yoloo_http_requests_in_flight 1",
-        "yoloo_model_info{model=\"yolov3-tiny\",input_width=\"416\",input_height=\"416\",classes=\"80\"} 1",
+        "yoloo_model_info{model=\"yolov3-tiny\",input_width=\"416\",input_height=\"416\",classes=\"80\",backend=\"",
+        "\",precision=\"fp32\",engine_version=\"",
         "yoloo_ready 1",
     ] {
         assert!(text.contains(needle), "{needle} not in:\n{text}");

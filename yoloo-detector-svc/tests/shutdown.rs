@@ -85,3 +85,45 @@ async fn a_model_that_cannot_load_exits_nonzero_naming_the_file() {
     let logs = svc.logs().join("\n");
     assert!(logs.contains("/nonexistent/model.cfg"), "{logs}");
 }
+
+/// Start-up refuses an engine it cannot run, with the core's typed message.
+fn exits_nonzero_saying(args: &[&str], env: &[(&str, &str)], needles: &[&str]) {
+    let mut svc = spawn(args, env);
+    let code = svc.wait_exit(Duration::from_secs(60));
+    assert!(matches!(code, Some(c) if c != 0), "exit code {code:?}");
+    let logs = svc.logs().join("\n");
+    for n in needles {
+        assert!(logs.contains(n), "{n:?} not in the logs:\n{logs}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_engine_library_exits_nonzero_with_the_fetch_command() {
+    exits_nonzero_saying(
+        &["--backend", "onnxruntime"],
+        &[("YOLOO_ORT_LIB", "/nonexistent/libonnxruntime.so.1.32.0")],
+        &[
+            "/nonexistent/libonnxruntime.so.1.32.0",
+            "fetch_assets.py --runtimes",
+        ],
+    );
+    exits_nonzero_saying(
+        &["--backend", "openvino"],
+        &[("YOLOO_OPENVINO_LIB", "/nonexistent/openvino")],
+        &["/nonexistent/openvino", "fetch_assets.py --runtimes"],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bf16_where_unsupported_and_int8_without_photos_exit_nonzero() {
+    exits_nonzero_saying(
+        &["--backend", "tract", "--precision", "bf16"],
+        &[],
+        &["bf16"],
+    );
+    exits_nonzero_saying(
+        &["--backend", "tract", "--precision", "int8"],
+        &[],
+        &["calibrat"],
+    );
+}

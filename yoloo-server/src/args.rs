@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use yoloo_core::detector::DetectorBuilder;
+use yoloo_core::{Backend, Detector, Precision};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -65,21 +66,138 @@ pub struct ModelArgs {
     /// the names stored in the ONNX, else `class0`, `class1`, …).
     #[arg(long, env = "YOLOO_NAMES")]
     pub names: Option<PathBuf>,
+
+    /// Inference engine: `auto` (the first of onnxruntime, openvino, tract
+    /// whose library is present; bf16 only openvino), `tract`, `onnxruntime` or `openvino`.
+    #[arg(long, env = "YOLOO_BACKEND", default_value = "auto", value_parser = parse_backend)]
+    pub backend: BackendSetting,
+
+    /// Inference precision: `fp32`, `bf16` (OpenVINO on a CPU with AVX-512 BF16/AMX) or `int8`.
+    #[arg(long, env = "YOLOO_PRECISION", default_value = "fp32", value_parser = parse_precision)]
+    pub precision: Precision,
+
+    /// Calibration photos (a folder) for `int8` on a float model; not needed for a QDQ `.onnx`.
+    #[arg(long, env = "YOLOO_CALIBRATION_DIR")]
+    pub calibration_dir: Option<PathBuf>,
+}
+
+/// Which engine runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendSetting {
+    /// The first of [`yoloo_core::engine::auto_order`] whose library is present.
+    Auto,
+    /// This one, or fail at start-up.
+    Fixed(Backend),
+}
+
+impl std::fmt::Display for BackendSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackendSetting::Auto => f.write_str("auto"),
+            BackendSetting::Fixed(b) => b.fmt(f),
+        }
+    }
+}
+
+/// Why [`ModelArgs::load`] found no engine for the model.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The chosen (or the first available) backend could not load the model.
+    #[error("cannot load the model {path} on {backend} {precision}")]
+    Model {
+        /// The model file.
+        path: PathBuf,
+        /// The engine tried.
+        backend: Backend,
+        /// The precision asked for.
+        precision: Precision,
+        /// What the engine said.
+        #[source]
+        source: yoloo_core::Error,
+    },
+    /// `auto`, and no engine's library is present.
+    #[error("no backend can run {path} at {precision}: {skipped}")]
+    NoBackend {
+        /// The model file.
+        path: PathBuf,
+        /// The precision asked for.
+        precision: Precision,
+        /// Each backend tried, and why it was skipped.
+        skipped: String,
+    },
 }
 
 impl ModelArgs {
     /// A detector builder for these files (threads, options and the input
     /// size are the caller's to set).
     pub fn builder(&self) -> DetectorBuilder {
-        let mut builder = yoloo_core::Detector::builder(&self.path);
+        let mut builder = Detector::builder(&self.path).precision(self.precision);
         if let Some(w) = &self.weights {
             builder = builder.weights(w);
         }
         if let Some(n) = &self.names {
             builder = builder.names(n);
         }
+        if let Some(dir) = &self.calibration_dir {
+            builder = builder.calibrate(dir);
+        }
         builder
     }
+
+    /// Builds `builder` (from [`ModelArgs::builder`], with the caller's
+    /// settings) on the configured backend. `auto` tries
+    /// [`yoloo_core::engine::auto_order`] in turn, skipping backends whose
+    /// library is absent (or not built in), and fails on any other error.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError`]: the model does not load on the chosen engine, or no
+    /// engine is available.
+    pub fn load(&self, builder: DetectorBuilder) -> Result<Detector, LoadError> {
+        let candidates = match self.backend {
+            BackendSetting::Fixed(b) => vec![b],
+            BackendSetting::Auto => yoloo_core::engine::auto_order(self.precision),
+        };
+        let mut skipped = Vec::new();
+        for backend in candidates {
+            match builder.clone().backend(backend).build() {
+                Ok(d) => return Ok(d),
+                Err(
+                    e @ (yoloo_core::Error::LibraryNotFound { .. }
+                    | yoloo_core::Error::BackendNotBuilt { .. }),
+                ) if self.backend == BackendSetting::Auto => {
+                    tracing::info!(%backend, reason = %e, "auto: backend not available");
+                    skipped.push(format!("{backend}: {e}"));
+                }
+                Err(source) => {
+                    return Err(LoadError::Model {
+                        path: self.path.clone(),
+                        backend,
+                        precision: self.precision,
+                        source,
+                    });
+                }
+            }
+        }
+        Err(LoadError::NoBackend {
+            path: self.path.clone(),
+            precision: self.precision,
+            skipped: skipped.join("; "),
+        })
+    }
+}
+
+fn parse_backend(s: &str) -> Result<BackendSetting, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(BackendSetting::Auto);
+    }
+    s.parse()
+        .map(BackendSetting::Fixed)
+        .map_err(|e: yoloo_core::Error| e.to_string())
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse().map_err(|e: yoloo_core::Error| e.to_string())
 }
 
 /// How a service stops: keep serving for `delay` after SIGTERM (readiness
@@ -105,6 +223,20 @@ mod tests {
     struct Cli {
         #[command(flatten)]
         server: ServerArgs,
+        #[command(flatten)]
+        model: ModelArgs,
+    }
+
+    #[test]
+    fn backend_and_precision() {
+        let c = Cli::parse_from(["x"]);
+        assert_eq!(c.model.backend, BackendSetting::Auto);
+        assert_eq!(c.model.precision, Precision::Fp32);
+        let c = Cli::parse_from(["x", "--backend", "ort", "--precision", "int8"]);
+        assert_eq!(c.model.backend, BackendSetting::Fixed(Backend::OnnxRuntime));
+        assert_eq!(c.model.precision, Precision::Int8);
+        assert!(Cli::try_parse_from(["x", "--backend", "cuda"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--precision", "fp8"]).is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use yoloo_benches::fixtures;
-pub use yoloo_benches::fixtures::{images_dir, models_dir, root, yolov3_cfg};
+pub use yoloo_benches::fixtures::{images_dir, models_dir, root, runtime_dir, yolov3_cfg};
 
 fn found(path: std::io::Result<PathBuf>) -> PathBuf {
     path.unwrap_or_else(|e| panic!("{e}"))
@@ -29,6 +29,11 @@ pub fn tiny_weights() -> PathBuf {
 /// `models/coco.names`.
 pub fn coco_names() -> PathBuf {
     found(fixtures::coco_names())
+}
+
+/// `assets/calibration/`: int8 calibration photos (none of them a test photo).
+pub fn calibration_dir() -> PathBuf {
+    found(fixtures::calibration_dir())
 }
 
 /// A photo in `assets/images/`.

@@ -20,15 +20,9 @@ use crate::store::records_redis::RedisRecords;
 /// Why the service cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    /// The model did not load.
-    #[error("loading the model {path}: {source}")]
-    Model {
-        /// `YOLOO_MODEL`.
-        path: String,
-        /// Why.
-        #[source]
-        source: yoloo_core::Error,
-    },
+    /// The model did not load (`YOLOO_MODEL` on `YOLOO_BACKEND`).
+    #[error(transparent)]
+    Model(#[from] yoloo_server::LoadError),
     /// The record store.
     #[error(transparent)]
     Records(#[from] RecordError),
@@ -157,11 +151,10 @@ impl AppState {
                 if let Some(t) = config.threads {
                     b = b.threads(t);
                 }
-                let path = config.model.path.display().to_string();
-                let detector = tokio::task::spawn_blocking(move || b.build())
+                let model = config.model.clone();
+                let detector = tokio::task::spawn_blocking(move || model.load(b))
                     .await
-                    .map_err(|e| StartupError::Config(format!("model loader died: {e}")))?
-                    .map_err(|source| StartupError::Model { path, source })?;
+                    .map_err(|e| StartupError::Config(format!("model loader died: {e}")))??;
                 Backend::Embedded {
                     detector: Arc::new(detector),
                     options,

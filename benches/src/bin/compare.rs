@@ -13,7 +13,12 @@
 //! compare decode-nms --heads DIR/heads.json [--iters N]
 //! compare pipeline --model M.cfg --threads T --image I.jpg [--iters N]
 //! compare pipeline-throughput --model M.cfg --threads T --image I.jpg [--batch] [--rounds R --per-round P]
+//! compare detections --model M --threads T --images DIR --names a.png,b.jpg --thresholds 0.5,0.25
 //! ```
+//!
+//! Every model-running subcommand takes `--backend tract|onnxruntime|openvino`
+//! and `--precision fp32|bf16|int8`; `--model` is a Darknet cfg or an `.onnx`
+//! file (a QDQ one for int8).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -28,10 +33,12 @@ use serde_json::json;
 use yoloo_benches::fixtures;
 use yoloo_core::decode::{Candidate, YoloHead, decode};
 use yoloo_core::detector::DetectOptions;
+use yoloo_core::engine::EngineConfig;
 use yoloo_core::image_io::{DecodeLimits, open_image};
 use yoloo_core::nms::{NmsConfig, nms};
 use yoloo_core::preprocess::{Preprocessor, Transform, preprocess};
-use yoloo_core::{Detector, Labels, ResizeMode, darknet};
+use yoloo_core::quantize::{QuantizeOptions, quantize_with_photos};
+use yoloo_core::{Backend, Detector, Labels, Precision, ResizeMode, darknet};
 
 /// Seed of the generated full-YOLOv3 weights (every engine reads the same file).
 const FULL_SEED: u64 = 20_260_611;
@@ -109,6 +116,20 @@ enum Cmd {
         #[command(flatten)]
         reps: Reps,
     },
+    /// Detections (confidence, class-agnostic NMS 0.4, stretch) for each
+    /// named photo at each threshold, as JSON (for the fidelity columns).
+    Detections {
+        #[command(flatten)]
+        model: ModelArgs,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long)]
+        images: PathBuf,
+        #[arg(long, value_delimiter = ',')]
+        names: Vec<String>,
+        #[arg(long, value_delimiter = ',', default_value = "0.5,0.25")]
+        thresholds: Vec<f32>,
+    },
     /// Encoded images → detections per second: `Detector::detect_bytes_batch`
     /// (images in parallel) with --batch, else one `detect_bytes` after another.
     PipelineThroughput {
@@ -132,6 +153,10 @@ struct ModelArgs {
     model: PathBuf,
     #[arg(long)]
     weights: Option<PathBuf>,
+    #[arg(long, default_value = "tract")]
+    backend: Backend,
+    #[arg(long, default_value = "fp32")]
+    precision: Precision,
 }
 
 #[derive(clap::Args)]
@@ -168,6 +193,8 @@ fn detector(m: &ModelArgs, threads: usize) -> Result<(Detector, f64)> {
     let t = Instant::now();
     let mut b = Detector::builder(&m.model)
         .threads(threads)
+        .backend(m.backend)
+        .precision(m.precision)
         .options(original_options());
     if let Some(w) = &m.weights {
         b = b.weights(w);
@@ -264,6 +291,40 @@ fn main() -> Result<()> {
             json!({ "samples_ms": samples, "alloc_samples_ms": alloc, "width": img.width(), "height": img.height() })
         }
         Cmd::DecodeNms { heads, reps } => decode_nms(&heads, &reps)?,
+        Cmd::Detections {
+            model,
+            threads,
+            images,
+            names,
+            thresholds,
+        } => {
+            let (d, load_ms) = detector(&model, threads)?;
+            let mut out = serde_json::Map::new();
+            for name in &names {
+                let img = open_image(&images.join(name), &DecodeLimits::default())?;
+                let mut per = serde_json::Map::new();
+                for &t in &thresholds {
+                    let opts = DetectOptions {
+                        confidence: t,
+                        max_detections: 1000,
+                        ..original_options()
+                    };
+                    let found: Vec<_> = d
+                        .detect_with(&img, &opts)?
+                        .detections
+                        .iter()
+                        .map(|x| {
+                            json!({"label": x.label, "confidence": x.confidence,
+                                   "x1": x.bbox.x1, "y1": x.bbox.y1, "x2": x.bbox.x2, "y2": x.bbox.y2})
+                        })
+                        .collect();
+                    per.insert(t.to_string(), json!(found));
+                }
+                out.insert(name.clone(), json!(per));
+            }
+            let e = d.engine();
+            json!({ "load_ms": load_ms, "images": out, "backend": e.backend, "precision": e.precision, "version": e.version })
+        }
         Cmd::Pipeline {
             model,
             threads,
@@ -397,6 +458,32 @@ fn prepare(cache: &Path, size: usize) -> Result<serde_json::Value> {
         onnx.insert(key.into(), json!(path));
     }
 
+    // int8 QDQ files, calibrated on assets/calibration (none of them a test photo).
+    let calibration = fixtures::calibration_dir()?;
+    let mut int8 = serde_json::Map::new();
+    for key in ["yolov3-tiny", "yolov3"] {
+        let fp32 = PathBuf::from(onnx[key].as_str().context("onnx path")?);
+        let path = cache.join(format!("{key}-{size}.int8.onnx"));
+        let stale = match (std::fs::metadata(&path), std::fs::metadata(&fp32)) {
+            (Ok(q), Ok(f)) => q.modified()? < f.modified()?,
+            _ => true,
+        };
+        if stale {
+            let proto = darknet::read_onnx(&fp32)?;
+            let backend = if Backend::OnnxRuntime.is_built() {
+                Backend::OnnxRuntime
+            } else {
+                Backend::Tract
+            };
+            let engine = EngineConfig::new(backend, Precision::Fp32, 2, (size as u32, size as u32));
+            let (qdq, report) =
+                quantize_with_photos(&proto, &calibration, &engine, &QuantizeOptions::default())?;
+            eprintln!("{key}: {report}");
+            darknet::write_onnx(&qdq, &path)?;
+        }
+        int8.insert(key.into(), json!(path));
+    }
+
     let heads = write_heads(cache)?;
     Ok(json!({
         "tiny_cfg": fixtures::tiny_cfg()?,
@@ -404,6 +491,7 @@ fn prepare(cache: &Path, size: usize) -> Result<serde_json::Value> {
         "full_cfg": full_cfg,
         "full_weights": full_weights,
         "onnx": onnx,
+        "int8": int8,
         "heads": heads,
         "seconds": t.elapsed().as_secs_f64(),
     }))

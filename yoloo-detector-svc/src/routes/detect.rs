@@ -195,6 +195,12 @@ pub struct ModelInfo {
     pub heads: usize,
     /// Class labels, by class id.
     pub classes: Vec<String>,
+    /// The engine running the model: `tract`, `onnxruntime` or `openvino`.
+    pub backend: String,
+    /// Its precision: `fp32`, `bf16` or `int8`.
+    pub precision: String,
+    /// The engine's library version.
+    pub engine_version: String,
     /// Defaults applied when a request sets nothing.
     pub defaults: DefaultsJson,
 }
@@ -241,6 +247,9 @@ pub async fn models(State(state): State<AppState>) -> Result<Json<ModelsResponse
             input_height,
             heads: d.heads().len(),
             classes: d.labels().names().to_vec(),
+            backend: d.engine().backend.to_string(),
+            precision: d.engine().precision.to_string(),
+            engine_version: d.engine().version.clone(),
             defaults: DefaultsJson {
                 confidence: o.confidence,
                 iou: o.iou,
