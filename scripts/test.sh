@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh checkout:
-#   1. fetch the yolov3-tiny model and the test photos (SHA-256 verified, cached);
+#   1. fetch the yolov3-tiny model, the test photos and the real models of the
+#      other families (--extra-models; SHA-256 verified, cached, never committed);
 #   2. a Python virtualenv with ONNX Runtime (export check) and the DeepStack
 #      clients (detector service compatibility);
 #   3. the static checks of k8s/ and the Dockerfiles (scripts/check-k8s.sh);
@@ -9,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 scripts/fetch_assets.py --quiet
+python3 scripts/fetch_assets.py --extra-models --quiet
 
 venv="${YOLOO_VENV:-${YOLOO_CACHE:-$HOME/.cache/yoloo}/venv}"
 # ONNX Runtime, the DeepStack clients, moto; remade when the requirements change.
