@@ -28,6 +28,8 @@ pub mod detection;
 pub mod error;
 pub mod image_io;
 pub mod labels;
+pub mod layout;
+pub mod metadata;
 pub mod nms;
 pub mod preprocess;
 pub mod resize;
