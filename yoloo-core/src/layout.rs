@@ -31,6 +31,7 @@ use ndarray::ArrayViewD;
 
 use crate::decode::{self, Candidate, YoloHead};
 use crate::metadata::ModelMetadata;
+use crate::preprocess::InputFormat;
 use crate::{BBox, Error, Result};
 
 /// The strides of the grid-based families' feature maps.
@@ -103,7 +104,72 @@ pub enum Family {
     Yolox,
 }
 
+/// The detection settings a family's own tool uses by default.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FamilyDefaults {
+    /// Minimum score.
+    pub confidence: f32,
+    /// NMS IoU threshold.
+    pub iou: f32,
+    /// Class-agnostic NMS.
+    pub agnostic: bool,
+    /// At most this many detections.
+    pub max_detections: usize,
+    /// Letterbox (the family's own) rather than stretch.
+    pub letterbox: bool,
+}
+
 impl Family {
+    /// What the family's own tool does by default:
+    ///
+    /// | family | confidence | IoU | NMS | max | resize | from |
+    /// |---|---|---|---|---|---|---|
+    /// | darknet | 0.5 | 0.4 | per class | 100 | stretch | the original OpenCV app, Darknet's NMS |
+    /// | ultralytics | 0.25 | 0.7 | per class | 300 | letterbox | `ultralytics` predict |
+    /// | yolov5 | 0.25 | 0.45 | per class | 1000 | letterbox | YOLOv5's `detect.py` |
+    /// | yolox | 0.3 | 0.45 | class-agnostic | 300 | letterbox | YOLOX's ONNX demo |
+    ///
+    /// ```
+    /// use yoloo_core::layout::Family;
+    /// let d = Family::Ultralytics.defaults();
+    /// assert_eq!((d.confidence, d.iou, d.agnostic, d.max_detections), (0.25, 0.7, false, 300));
+    /// ```
+    pub const fn defaults(self) -> FamilyDefaults {
+        let (confidence, iou, agnostic, max_detections, letterbox) = match self {
+            Family::Darknet => (0.5, 0.4, false, 100, false),
+            Family::Ultralytics => (0.25, 0.7, false, 300, true),
+            Family::Yolov5 => (0.25, 0.45, false, 1000, true),
+            Family::Yolox => (0.3, 0.45, true, 300, true),
+        };
+        FamilyDefaults {
+            confidence,
+            iou,
+            agnostic,
+            max_detections,
+            letterbox,
+        }
+    }
+
+    /// The input the family's networks expect (see [`InputFormat`]).
+    pub const fn input_format(self) -> InputFormat {
+        match self {
+            Family::Darknet => InputFormat::DARKNET,
+            Family::Ultralytics | Family::Yolov5 => InputFormat::ULTRALYTICS,
+            Family::Yolox => InputFormat::YOLOX,
+        }
+    }
+
+    /// The input size of the family's usual exports, for a model whose
+    /// input is dynamic and whose metadata does not say (640 for the
+    /// Ultralytics families, 416 otherwise).
+    pub const fn default_input(self) -> (u32, u32) {
+        match self {
+            Family::Ultralytics | Family::Yolov5 => (640, 640),
+            Family::Darknet | Family::Yolox => (416, 416),
+        }
+    }
+
     /// The lowercase name (`darknet`, `ultralytics`, `yolov5`, `yolox`).
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -178,10 +178,20 @@ pub fn parse_names(text: &str) -> Result<Vec<String>> {
             .map(|(k, v)| {
                 let id = small_int(&k)
                     .filter(|&id| id < MAX_CLASSES)
-                    .ok_or_else(|| bad("names", "class ids 0, 1, 2, … below 100000", &k))?;
+                    .ok_or_else(|| {
+                        bad(
+                            "names",
+                            "a dict literal whose keys are class ids 0, 1, 2, … below 100000",
+                            &k,
+                        )
+                    })?;
                 match v {
                     Value::String(name) => Ok((id, name)),
-                    other => Err(bad("names", "a string for each class name", other)),
+                    other => Err(bad(
+                        "names",
+                        "a dict literal whose values are class names (strings)",
+                        other,
+                    )),
                 }
             })
             .collect::<Result<_>>()?,
@@ -190,7 +200,11 @@ pub fn parse_names(text: &str) -> Result<Vec<String>> {
             .enumerate()
             .map(|(i, v)| match v {
                 Value::String(name) => Ok((i as u64, name)),
-                other => Err(bad("names", "a string for each class name", other)),
+                other => Err(bad(
+                    "names",
+                    "a list literal of class names (strings)",
+                    other,
+                )),
             })
             .collect::<Result<_>>()?,
         other => return Err(bad("names", WHAT, excerpt(&other.to_string()))),
