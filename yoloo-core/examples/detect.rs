@@ -5,7 +5,11 @@
 //!     --model models/yolov3-tiny.cfg --out out/ assets/images/bus.jpg
 //! ```
 //!
-//! With `--json`, one JSON object per image per line.
+//! With `--json`, one JSON object per image per line. `--backend onnxruntime`
+//! or `openvino` needs the example built with the feature of the same name
+//! (`--features yoloo-core/onnxruntime`) and the library fetched by
+//! `python3 scripts/fetch_assets.py --runtimes`; `--precision int8` on a
+//! float model needs `--calibrate DIR` (photos to calibrate on).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,7 +21,7 @@ use serde_json::json;
 use yoloo_core::detector::{DetectOptions, Detections, DetectorConfig};
 use yoloo_core::draw::{DrawStyle, annotate};
 use yoloo_core::image_io::{DecodeLimits, open_image};
-use yoloo_core::{Detector, ResizeMode};
+use yoloo_core::{Backend, Detector, Precision, ResizeMode};
 
 #[derive(Parser, Debug)]
 #[command(about = "Detect objects in images with a YOLO model (Darknet .cfg/.weights or .onnx)")]
@@ -49,6 +53,19 @@ struct Args {
     /// Threads per inference [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
+    /// Inference engine: tract, onnxruntime or openvino.
+    #[arg(long, default_value = "tract")]
+    backend: Backend,
+    /// Inference precision: fp32, bf16 or int8.
+    #[arg(long, default_value = "fp32")]
+    precision: Precision,
+    /// The engine's shared library, file or folder [default: YOLOO_ORT_LIB /
+    /// YOLOO_OPENVINO_LIB, else runtimes/<backend>/].
+    #[arg(long)]
+    library: Option<PathBuf>,
+    /// Calibration photos (a folder) for --precision int8 on a float model.
+    #[arg(long)]
+    calibrate: Option<PathBuf>,
     /// Run each image R times and report each stage's median time.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
@@ -102,6 +119,9 @@ fn run() -> Result<bool> {
     if let Some(t) = args.threads {
         config.threads = t;
     }
+    config.backend = args.backend;
+    config.precision = args.precision;
+    config.library = args.library.clone();
     let mut builder = Detector::builder(&args.model).config(config);
     if let Some(w) = &args.weights {
         builder = builder.weights(w);
@@ -112,6 +132,21 @@ fn run() -> Result<bool> {
     let detector = builder
         .build()
         .with_context(|| format!("loading {}", args.model.display()))?;
+    let engine = detector.engine();
+    if !args.json {
+        eprintln!(
+            "{} on {} {} ({}), {}, {} threads",
+            detector.name(),
+            engine.backend,
+            engine.version,
+            engine
+                .library
+                .as_ref()
+                .map_or_else(|| "built in".into(), |p| p.display().to_string()),
+            engine.precision,
+            engine.threads
+        );
+    }
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     }

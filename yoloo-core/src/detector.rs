@@ -2,15 +2,15 @@
 //! [`Detection`]s. One detector serves any number of threads at once.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use image::DynamicImage;
 use ndarray::{ArrayD, ArrayViewD};
-use tract_onnx::prelude::*;
+use tract_onnx::prelude::Framework as _;
 
 use crate::darknet::{self, DarknetModel};
 use crate::decode::{self, Candidate, YoloHead};
+use crate::engine::{self, Backend, Engine, EngineConfig, EngineInfo, Precision, Threads};
 use crate::image_io::{self, DecodeLimits};
 use crate::nms::{self, NmsConfig};
 use crate::preprocess::{self, ResizeMode, Transform};
@@ -79,8 +79,15 @@ impl DetectOptions {
 pub struct DetectorConfig {
     /// Network input `(width, height)`, multiples of 32; `None` = the model's own (416×416 for the COCO cfgs).
     pub input_size: Option<(u32, u32)>,
-    /// Threads one inference may use (tract's multithreaded matmul); default: all cores.
+    /// Threads one inference may use; default: all cores.
     pub threads: usize,
+    /// Which library runs the graph; default tract.
+    pub backend: Backend,
+    /// Inference precision; default fp32.
+    pub precision: Precision,
+    /// The backend's shared library (file or folder); `None` = the default search
+    /// (see [`EngineConfig::library`]).
+    pub library: Option<PathBuf>,
     /// Default per-call options.
     pub options: DetectOptions,
     /// Limits for [`Detector::detect_bytes`].
@@ -92,6 +99,9 @@ impl Default for DetectorConfig {
         Self {
             input_size: None,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            backend: Backend::Tract,
+            precision: Precision::Fp32,
+            library: None,
             options: DetectOptions::default(),
             limits: DecodeLimits::default(),
         }
@@ -122,10 +132,6 @@ pub struct Detections {
     pub timings: Timings,
 }
 
-type Plan = TypedSimplePlan;
-type State = TypedSimpleState;
-use tract_linalg::multithread::{Executor, multithread_tract_scope};
-
 /// A loaded YOLO model, ready to detect.
 ///
 /// `Detector` is `Send + Sync`: share one (e.g. in an `Arc`) between threads;
@@ -141,12 +147,8 @@ use tract_linalg::multithread::{Executor, multithread_tract_scope};
 /// # Ok::<(), yoloo_core::Error>(())
 /// ```
 pub struct Detector {
-    plan: Arc<Plan>,
-    states: Mutex<Vec<State>>,
-    /// The executor of one inference: a pool of `threads`, or the calling
-    /// thread alone. The plan has none of its own, so that a batch can run
-    /// single-threaded inferences side by side.
-    executor: Executor,
+    /// What runs the graph (compiled once, shared by every thread).
+    engine: Box<dyn Engine>,
     heads: Vec<YoloHead>,
     labels: Labels,
     input: (u32, u32),
@@ -164,12 +166,10 @@ impl std::fmt::Debug for Detector {
             .field("heads", &self.heads.len())
             .field("classes", &self.labels.len())
             .field("threads", &self.threads)
+            .field("backend", &self.engine.info().backend)
+            .field("precision", &self.engine.info().precision)
             .finish()
     }
-}
-
-fn model_err(context: &str) -> impl FnOnce(TractError) -> Error + '_ {
-    move |e| Error::Model(format!("{context}: {e:#}"))
 }
 
 /// Builds a [`Detector`] from files; see [`Detector::builder`].
@@ -216,6 +216,22 @@ impl DetectorBuilder {
     /// Default detection options.
     pub fn options(mut self, options: DetectOptions) -> Self {
         self.config.options = options;
+        self
+    }
+    /// Which library runs the graph (default tract).
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.config.backend = backend;
+        self
+    }
+    /// Inference precision (default fp32).
+    pub fn precision(mut self, precision: Precision) -> Self {
+        self.config.precision = precision;
+        self
+    }
+    /// The backend's shared library, a file or the folder holding it
+    /// (default: `YOLOO_ORT_LIB` / `YOLOO_OPENVINO_LIB`, else `runtimes/`).
+    pub fn library(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config.library = Some(path.into());
         self
     }
 
@@ -358,33 +374,21 @@ impl Detector {
         let (w, h) = input_size;
         check_size(w, h)?;
 
-        let model = tract_onnx::onnx()
-            .model_for_proto_model(&proto)
-            .map_err(model_err("loading the ONNX graph"))?;
-        let model = model
-            .with_input_fact(0, f32::fact([1, 3, h as usize, w as usize]).into())
-            .map_err(model_err("setting the input shape"))?
-            .into_optimized()
-            .map_err(model_err("optimising"))?;
         let threads = config.threads.clamp(1, 256);
-        let executor = if threads > 1 {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("yoloo-mm-{i}"))
-                .build()
-                .map_err(|e| Error::Model(format!("starting {threads} inference threads: {e}")))?;
-            Executor::MultiThread(Arc::new(pool))
-        } else {
-            Executor::SingleThread
+        let engine_config = EngineConfig {
+            backend: config.backend,
+            precision: config.precision,
+            threads,
+            input: (w, h),
+            library: config.library.clone(),
         };
-        let plan = model
-            .into_runnable_with_options(&RunOptions::default())
-            .map_err(model_err("planning"))?;
-        let outputs = plan
-            .model()
-            .output_outlets()
-            .map_err(model_err("reading outputs"))?
-            .len();
+        if config.precision == Precision::Int8 {
+            return Err(Error::CalibrationRequired(
+                "int8 is not available yet in this build".into(),
+            ));
+        }
+        let engine = engine::compile(&proto, &engine_config)?;
+        let outputs = engine.outputs();
         if outputs != heads.len() {
             return Err(Error::Model(format!(
                 "the model has {outputs} outputs but its metadata describes {} YOLO heads",
@@ -392,9 +396,7 @@ impl Detector {
             )));
         }
         Ok(Self {
-            plan,
-            states: Mutex::new(Vec::new()),
-            executor,
+            engine,
             heads,
             labels,
             input: (w, h),
@@ -429,6 +431,10 @@ impl Detector {
     pub fn threads(&self) -> usize {
         self.threads
     }
+    /// The engine that runs the graph: backend, precision, library version.
+    pub fn engine(&self) -> &EngineInfo {
+        self.engine.info()
+    }
 
     /// Detects objects with the default options.
     pub fn detect(&self, image: &DynamicImage) -> Result<Detections> {
@@ -451,8 +457,8 @@ impl Detector {
     /// gives more images per second than one multithreaded image after
     /// another. A single image uses all `threads` in its inference.
     pub fn detect_batch(&self, images: &[DynamicImage]) -> Vec<Result<Detections>> {
-        self.batch(images.len(), |i, exec| {
-            self.detect_on(&images[i], &self.options, exec)
+        self.batch(images.len(), |i, threads| {
+            self.detect_on(&images[i], &self.options, threads)
         })
     }
 
@@ -463,24 +469,30 @@ impl Detector {
         images: &[B],
         options: &DetectOptions,
     ) -> Vec<Result<Detections>> {
-        self.batch(images.len(), |i, exec| {
+        self.batch(images.len(), |i, threads| {
             let image = image_io::decode_image(images[i].as_ref(), &self.limits)?;
-            self.detect_on(&image, options, exec)
+            self.detect_on(&image, options, threads)
         })
     }
 
-    /// Runs `f(i, executor)` for `i` in `0..n` on up to `threads` scoped
+    /// Runs `f(i, threads)` for `i` in `0..n` on up to `threads` scoped
     /// threads, each inference single-threaded; results in index order.
     fn batch<F>(&self, n: usize, f: F) -> Vec<Result<Detections>>
     where
-        F: Fn(usize, &Executor) -> Result<Detections> + Sync,
+        F: Fn(usize, Threads) -> Result<Detections> + Sync,
     {
         let workers = self.threads.min(n);
         if workers <= 1 {
-            return (0..n).map(|i| f(i, &self.executor)).collect();
+            return (0..n).map(|i| f(i, Threads::All)).collect();
         }
         let next = std::sync::atomic::AtomicUsize::new(0);
-        let single = Executor::SingleThread;
+        // Engines with a fixed thread count run one image at a time on all
+        // of them; the workers still overlap decoding and preprocessing.
+        let single = if self.engine.info().single_thread_runs {
+            Threads::One
+        } else {
+            Threads::All
+        };
         let mut done: Vec<(usize, Result<Detections>)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..workers)
                 .map(|_| {
@@ -491,7 +503,7 @@ impl Detector {
                             if i >= n {
                                 return out;
                             }
-                            out.push((i, f(i, &single)));
+                            out.push((i, f(i, single)));
                         }
                     })
                 })
@@ -510,21 +522,21 @@ impl Detector {
 
     /// Detects objects with the given options.
     pub fn detect_with(&self, image: &DynamicImage, options: &DetectOptions) -> Result<Detections> {
-        self.detect_on(image, options, &self.executor)
+        self.detect_on(image, options, Threads::All)
     }
 
     fn detect_on(
         &self,
         image: &DynamicImage,
         options: &DetectOptions,
-        executor: &Executor,
+        threads: Threads,
     ) -> Result<Detections> {
         options.validate()?;
         let t0 = Instant::now();
         let (w, h) = self.input;
         let (input, transform) = preprocess::preprocess(image, w, h, options.resize)?;
         let t1 = Instant::now();
-        let outputs = self.run_on(input.into_dyn(), executor)?;
+        let outputs = self.run_on(input.into_dyn(), threads)?;
         let t2 = Instant::now();
         let views: Vec<ArrayViewD<'_, f32>> = outputs.iter().map(|o| o.view()).collect();
         let detections = self.postprocess(&views, &transform, options)?;
@@ -544,10 +556,10 @@ impl Detector {
     /// Runs the network on a preprocessed `[1, 3, H, W]` tensor and returns
     /// the raw head outputs, in head order.
     pub fn run(&self, input: ArrayD<f32>) -> Result<Vec<ArrayD<f32>>> {
-        self.run_on(input, &self.executor)
+        self.run_on(input, Threads::All)
     }
 
-    fn run_on(&self, input: ArrayD<f32>, executor: &Executor) -> Result<Vec<ArrayD<f32>>> {
+    fn run_on(&self, input: ArrayD<f32>, threads: Threads) -> Result<Vec<ArrayD<f32>>> {
         let expected = [1, 3, self.input.1 as usize, self.input.0 as usize];
         if input.shape() != expected {
             return Err(Error::InvalidParameter(format!(
@@ -555,26 +567,7 @@ impl Detector {
                 input.shape()
             )));
         }
-        let state = self.states.lock().ok().and_then(|mut s| s.pop());
-        let mut state = match state {
-            Some(s) => s,
-            None => self.plan.spawn().map_err(model_err("starting inference"))?,
-        };
-        let outputs = multithread_tract_scope(executor.clone(), || {
-            state.run(tvec!(Tensor::from(input).into()))
-        })
-        .map_err(model_err("inference"))?;
-        if let Ok(mut pool) = self.states.lock() {
-            pool.push(state);
-        }
-        outputs
-            .into_iter()
-            .map(|o| {
-                o.into_tensor()
-                    .into_plain_array::<f32>()
-                    .map_err(model_err("reading outputs"))
-            })
-            .collect()
+        self.engine.run(input, threads)
     }
 
     /// Decodes raw head outputs, runs NMS and maps boxes back to the image.

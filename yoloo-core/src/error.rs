@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+#[cfg(feature = "runtime")]
+use crate::engine::{Backend, Precision};
+
 /// Everything that can go wrong in yoloo-core.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -76,6 +79,70 @@ pub enum Error {
     #[error("labels: {0}")]
     Labels(String),
 
+    /// The backend's cargo feature is off in this build.
+    #[cfg(feature = "runtime")]
+    #[error("backend {backend} is not built in: rebuild yoloo-core with the cargo feature `{}`", .backend.feature())]
+    BackendNotBuilt {
+        /// The backend asked for.
+        backend: Backend,
+    },
+
+    /// The backend's shared library was not found.
+    #[cfg(feature = "runtime")]
+    #[error("{backend}: no {library} found (tried {}); run `python3 scripts/fetch_assets.py --runtimes`, or set {env} to the library", list_paths(.tried))]
+    LibraryNotFound {
+        /// The backend.
+        backend: Backend,
+        /// The library's file name pattern.
+        library: &'static str,
+        /// The environment variable that overrides the search.
+        env: &'static str,
+        /// Every path looked at, in order.
+        tried: Vec<PathBuf>,
+    },
+
+    /// The backend's shared library exists but could not be loaded or used.
+    #[cfg(feature = "runtime")]
+    #[error("{backend}: cannot load {}: {message}; run `python3 scripts/fetch_assets.py --runtimes` to fetch a working copy", .path.display())]
+    LibraryLoad {
+        /// The backend.
+        backend: Backend,
+        /// The library file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// The backend's shared library is a version yoloo cannot use.
+    #[cfg(feature = "runtime")]
+    #[error("{backend}: {} is version {found}, yoloo needs {wanted}; run `python3 scripts/fetch_assets.py --runtimes` to fetch it", .path.display())]
+    LibraryVersion {
+        /// The backend.
+        backend: Backend,
+        /// The library file.
+        path: PathBuf,
+        /// The version found.
+        found: String,
+        /// The versions accepted.
+        wanted: String,
+    },
+
+    /// The backend (or this CPU) cannot run the model at this precision.
+    #[cfg(feature = "runtime")]
+    #[error("{backend} cannot run {precision} here: {reason}")]
+    PrecisionUnsupported {
+        /// The backend.
+        backend: Backend,
+        /// The precision asked for.
+        precision: Precision,
+        /// Why not, and what would work.
+        reason: String,
+    },
+
+    /// int8 was asked for a float model and no calibration photos were given.
+    #[error("int8 needs a quantized (QDQ) model or calibration photos: {0}")]
+    CalibrationRequired(String),
+
     /// A file could not be read or written (the cause is the error's `source()`).
     #[error("cannot access {}", .path.display())]
     Io {
@@ -94,6 +161,18 @@ fn cfg_message(section: &Option<usize>, line: &Option<usize>, message: &str) -> 
         (None, Some(l)) => format!("cfg: line {l}: {message}"),
         (None, None) => format!("cfg: {message}"),
     }
+}
+
+#[cfg(feature = "runtime")]
+fn list_paths(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "nothing".into();
+    }
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Error {

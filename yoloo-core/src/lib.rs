@@ -38,6 +38,9 @@ pub mod resize;
 pub mod darknet;
 #[cfg(feature = "runtime")]
 pub mod detector;
+#[cfg(feature = "runtime")]
+pub mod engine;
+
 #[cfg(feature = "draw")]
 pub mod draw;
 
@@ -49,3 +52,5 @@ pub use preprocess::ResizeMode;
 
 #[cfg(feature = "runtime")]
 pub use detector::{Detector, DetectorConfig};
+#[cfg(feature = "runtime")]
+pub use engine::{Backend, Precision};

@@ -3,23 +3,28 @@
 //! threshold on the class score, class-agnostic NMS at 0.4), and on the
 //! real YOLOv4-tiny weights of `customyolov4==2` with the stock cfg.
 //!
+//! References: `tests/fixtures/opencv_reference.json` and
+//! `opencv_yolov4_tiny_reference.json`, made by
+//! `scripts/make_opencv_reference.py [--yolov4-tiny]`
+//! (opencv-python-headless 4.14.0.94). Tolerances, fp32 on every backend:
+//! see `parity/mod.rs` (the resizers differ by rounding: OpenCV's
+//! fixed-point bilinear vs ours).
+//!
 //! yolov3-tiny is compared end to end, JPEGs decoded by yoloo; YOLOv4-tiny
 //! on OpenCV's pixels (its small faces move by up to 0.07 with the JPEG
 //! decoder's few levels, which the test prints but does not hold to 0.02).
 //!
-//! References: `tests/fixtures/opencv_reference.json` and
-//! `opencv_yolov4_tiny_reference.json`, made by
-//! `scripts/make_opencv_reference.py [--yolov4-tiny]`
-//! (opencv-python-headless 4.14.0.94). Tolerances: see `parity/mod.rs`
-//! (the resizers differ by rounding: OpenCV's fixed-point bilinear vs ours;
-//! JPEG decoders by a few levels).
+//! The ONNX Runtime and OpenVINO backends (features `onnxruntime`,
+//! `openvino`) run the same tests on the libraries that
+//! `python3 scripts/fetch_assets.py --runtimes` puts in `runtimes/`.
 
 mod parity;
 mod support;
 
+use parity::Tolerance;
 use yoloo_core::darknet::DarknetModel;
 use yoloo_core::detector::{DetectOptions, DetectorConfig};
-use yoloo_core::{Detector, Labels, ResizeMode};
+use yoloo_core::{Backend, Detector, Labels, Precision, ResizeMode};
 
 fn options(fixture: &serde_json::Value) -> impl Fn(f32) -> DetectOptions {
     assert_eq!(fixture["input_size"], 416);
@@ -35,33 +40,71 @@ fn options(fixture: &serde_json::Value) -> impl Fn(f32) -> DetectOptions {
     }
 }
 
-fn config() -> DetectorConfig {
+fn config(backend: Backend, precision: Precision) -> DetectorConfig {
     DetectorConfig {
         threads: 2,
+        backend,
+        precision,
+        library: Some(support::runtime_dir(backend)),
         ..Default::default()
     }
 }
 
 #[test]
-fn yolov3_tiny_matches_opencv_on_real_photos() {
+fn detections_match_opencv_on_real_photos() {
+    yolov3_tiny(Backend::Tract, Precision::Fp32, parity::FP32);
+}
+
+#[cfg(feature = "onnxruntime")]
+#[test]
+fn onnxruntime_fp32_matches_opencv() {
+    yolov3_tiny(Backend::OnnxRuntime, Precision::Fp32, parity::FP32);
+}
+
+#[cfg(feature = "openvino")]
+#[test]
+fn openvino_fp32_matches_opencv() {
+    yolov3_tiny(Backend::OpenVino, Precision::Fp32, parity::FP32);
+}
+
+#[test]
+fn yolov4_tiny_matches_opencv_on_real_photos() {
+    yolov4_tiny(Backend::Tract, Precision::Fp32, parity::FP32);
+}
+
+#[cfg(feature = "onnxruntime")]
+#[test]
+fn onnxruntime_yolov4_tiny_matches_opencv() {
+    yolov4_tiny(Backend::OnnxRuntime, Precision::Fp32, parity::FP32);
+}
+
+#[cfg(feature = "openvino")]
+#[test]
+fn openvino_yolov4_tiny_matches_opencv() {
+    yolov4_tiny(Backend::OpenVino, Precision::Fp32, parity::FP32);
+}
+
+/// yolov3-tiny on `backend` at `precision` against the fixture at both
+/// thresholds; returns (matched, worst IoU, worst |Δconf|).
+fn yolov3_tiny(backend: Backend, precision: Precision, tol: Tolerance) -> (usize, f32, f32) {
     let fixture = parity::fixture("opencv_reference.json");
     let detector = Detector::builder(support::tiny_cfg())
         .weights(support::tiny_weights())
         .names(support::coco_names())
-        .config(config())
+        .config(config(backend, precision))
         .build()
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{backend} {precision}: {e}"));
     assert_eq!(
         fixture["images"].as_object().unwrap().len(),
         8,
         "the eight photos"
     );
-    parity::compare(&detector, &fixture, support::image, options(&fixture))
-        .assert_ok("yolov3-tiny vs OpenCV", 12);
+    let r = parity::compare(&detector, &fixture, support::image, options(&fixture), tol);
+    r.assert_ok(&format!("yolov3-tiny vs OpenCV, {backend} {precision}"), 12);
+    (r.matched, r.worst_iou, r.worst_dconf)
 }
 
-#[test]
-fn yolov4_tiny_matches_opencv_on_real_photos() {
+fn yolov4_tiny(backend: Backend, precision: Precision, tol: Tolerance) {
     let fixture = parity::fixture("opencv_yolov4_tiny_reference.json");
     // The reference ran the very network the tests write out.
     let cfg = support::yolov4_tiny_cfg(416, 10);
@@ -74,17 +117,20 @@ fn yolov4_tiny_matches_opencv_on_real_photos() {
         "face",
         "the names file's trailing space is trimmed"
     );
-    let detector = Detector::from_darknet(&model, Some(labels), config()).unwrap();
+    let detector = Detector::from_darknet(&model, Some(labels), config(backend, precision))
+        .unwrap_or_else(|e| panic!("{backend} {precision}: {e}"));
+    let what = format!("yolov4-tiny vs OpenCV, {backend} {precision}");
     parity::compare(
         &detector,
         &fixture,
         parity::opencv_pixels,
         options(&fixture),
+        tol,
     )
-    .assert_ok("yolov4-tiny vs OpenCV", 15);
-    let jpeg = parity::compare(&detector, &fixture, support::image, options(&fixture));
+    .assert_ok(&what, 15);
+    let jpeg = parity::compare(&detector, &fixture, support::image, options(&fixture), tol);
     eprintln!(
-        "yolov4-tiny, JPEGs decoded by yoloo: {} matched, worst IoU {:.4}, worst |Δconf| {:.4}, {} flips, {} outside the tolerances",
+        "{what}, JPEGs decoded by yoloo: {} matched, worst IoU {:.4}, worst |Δconf| {:.4}, {} flips, {} outside the tolerances",
         jpeg.matched,
         jpeg.worst_iou,
         jpeg.worst_dconf,

@@ -52,6 +52,15 @@ pub fn load(cfg_path: impl AsRef<Path>, weights_path: impl AsRef<Path>) -> Resul
     Ok(DarknetModel { cfg, weights })
 }
 
+/// Reads an `.onnx` file (protobuf) into a model, e.g. to quantize it.
+pub fn read_onnx(path: impl AsRef<Path>) -> Result<tract_onnx::pb::ModelProto> {
+    use prost::Message;
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    tract_onnx::pb::ModelProto::decode(bytes.as_slice())
+        .map_err(|e| Error::Model(format!("{}: not an ONNX model: {e}", path.display())))
+}
+
 /// Writes a model as an `.onnx` file (protobuf).
 pub fn write_onnx(model: &tract_onnx::pb::ModelProto, path: impl AsRef<Path>) -> Result<()> {
     use prost::Message;

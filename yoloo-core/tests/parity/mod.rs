@@ -3,10 +3,10 @@
 //! `{"images": {name: {"width", "height", "thresholds": {"0.5": {"detections":
 //! [{"label", "confidence", "x1", "y1", "x2", "y2"}], …}}}}}`.
 //!
-//! Tolerances (the same for every family): same classes and counts, every
-//! matched box IoU ≥ 0.97 and |Δconfidence| ≤ 0.02; a detection whose score
-//! is within 0.02 of the threshold, on either side, may flip in or out, and
-//! is reported.
+//! Tolerances ([`FP32`], the same for every family): same classes and
+//! counts, every matched box IoU ≥ 0.97 and |Δconfidence| ≤ 0.02; a
+//! detection whose score is within 0.02 of the threshold, on either side,
+//! may flip in or out, and is reported.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -16,9 +16,23 @@ use yoloo_core::detector::DetectOptions;
 use yoloo_core::image_io::{DecodeLimits, open_image};
 use yoloo_core::{BBox, Detection, Detector};
 
-pub const MIN_IOU: f32 = 0.97;
-pub const MAX_DCONF: f32 = 0.02;
-pub const FLIP_MARGIN: f32 = 0.02;
+/// How far a detection may be from the reference's.
+#[derive(Debug, Clone, Copy)]
+pub struct Tolerance {
+    /// Every matched box has at least this IoU with the reference's.
+    pub min_iou: f32,
+    /// And its confidence is at most this far.
+    pub max_dconf: f32,
+    /// A detection this close to the threshold may be missing or extra.
+    pub flip_margin: f32,
+}
+
+/// The fp32 tolerances.
+pub const FP32: Tolerance = Tolerance {
+    min_iou: 0.97,
+    max_dconf: 0.02,
+    flip_margin: 0.02,
+};
 
 /// What one comparison measured.
 #[derive(Debug, Default)]
@@ -108,6 +122,7 @@ pub fn compare(
     fixture: &Value,
     image_path: impl Fn(&str) -> std::path::PathBuf,
     options: impl Fn(f32) -> DetectOptions,
+    tol: Tolerance,
 ) -> Report {
     let mut report = Report {
         worst_iou: 1.0,
@@ -147,9 +162,14 @@ pub fn compare_one(
     t: f32,
     ours: &[Detection],
     expected: &Value,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
+    tol: Tolerance,
 ) {
+    let Tolerance {
+        min_iou,
+        max_dconf,
+        flip_margin,
+    } = tol;
     let (w, h) = (width as f32, height as f32);
     let reference: Vec<(String, f32, BBox)> = expected["detections"]
         .as_array()
@@ -180,15 +200,15 @@ pub fn compare_one(
                 let dconf = (ours[i].confidence - confidence).abs();
                 report.worst_iou = report.worst_iou.min(iou);
                 report.worst_dconf = report.worst_dconf.max(dconf);
-                if iou < MIN_IOU || dconf > MAX_DCONF {
+                if iou < min_iou || dconf > max_dconf {
                     report.failures.push(format!(
                         "{at}: {label} {confidence:.3} matched ours {:.3} with IoU {iou:.4}, Δconf {dconf:.4}",
                         ours[i].confidence
                     ));
                 }
             }
-            _ if (confidence - t).abs() <= FLIP_MARGIN => report.flips.push(format!(
-                "{at}: reference {label} {confidence:.4} not found (within {FLIP_MARGIN} of the threshold)"
+            _ if (confidence - t).abs() <= flip_margin => report.flips.push(format!(
+                "{at}: reference {label} {confidence:.4} not found (within {flip_margin} of the threshold)"
             )),
             _ => report.failures.push(format!(
                 "{at}: reference {label} {confidence:.3} at {bbox:?} not found"
@@ -196,9 +216,9 @@ pub fn compare_one(
         }
     }
     for (d, _) in ours.iter().zip(&used).filter(|(_, u)| !**u) {
-        if (d.confidence - t).abs() <= FLIP_MARGIN {
+        if (d.confidence - t).abs() <= flip_margin {
             report.flips.push(format!(
-                "{at}: extra {} {:.4} (within {FLIP_MARGIN} of the threshold)",
+                "{at}: extra {} {:.4} (within {flip_margin} of the threshold)",
                 d.label, d.confidence
             ));
         } else {

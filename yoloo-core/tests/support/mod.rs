@@ -59,6 +59,14 @@ pub fn extra_model(name: &str) -> PathBuf {
     path
 }
 
+/// `runtimes/<backend>/` (override with `YOLOO_RUNTIMES_DIR`), where
+/// `python3 scripts/fetch_assets.py --runtimes` unpacks the engines' libraries.
+pub fn runtime_dir(backend: yoloo_core::Backend) -> PathBuf {
+    std::env::var_os("YOLOO_RUNTIMES_DIR")
+        .map_or_else(|| root().join("runtimes"), PathBuf::from)
+        .join(backend.name())
+}
+
 pub fn image(name: &str) -> PathBuf {
     asset(images_dir().join(name))
 }
