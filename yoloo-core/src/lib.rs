@@ -30,6 +30,7 @@ pub mod image_io;
 pub mod labels;
 pub mod layout;
 pub mod metadata;
+pub mod model;
 pub mod nms;
 pub mod preprocess;
 pub mod resize;
