@@ -9,7 +9,7 @@
 //! may flip in or out, and is reported.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 use yoloo_core::detector::DetectOptions;
@@ -80,12 +80,15 @@ impl Report {
 /// model pipeline alone.
 pub fn opencv_pixels(name: &str) -> PathBuf {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    // Tests run in parallel: one converts, the others wait for it.
+    static CONVERTING: Mutex<()> = Mutex::new(());
     let src = crate::support::image(name);
     if !name.to_ascii_lowercase().ends_with(".jpg") {
         return src;
     }
     let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
     let png = dir.path().join(Path::new(name).with_extension("png"));
+    let _one_at_a_time = CONVERTING.lock().unwrap_or_else(|e| e.into_inner());
     if !png.is_file() {
         let python = std::env::var("YOLOO_PYTHON").unwrap_or_else(|_| "python3".into());
         let status = std::process::Command::new(&python)
@@ -141,15 +144,9 @@ pub fn compare(
                 .detect_with(&image, &options(t))
                 .unwrap()
                 .detections;
-            compare_one(
-                &mut report,
-                &format!("{name}@{t}"),
-                t,
-                &ours,
-                expected,
-                image.width(),
-                image.height(),
-            );
+            let at = format!("{name}@{t}");
+            let size = (image.width(), image.height());
+            compare_one(&mut report, &at, t, &ours, expected, size, tol);
         }
     }
     report
