@@ -139,7 +139,7 @@ fn run() -> Result<bool> {
     if !args.json {
         let m = detector.model();
         eprintln!(
-            "{}: {} ({} head), {}×{} input, {} classes; confidence {}, IoU {}, {}; on {} {} ({}), {}, {} threads",
+            "{}: {} ({} head), {}×{} input, classes: {}; confidence {}, IoU {}, {}; on {} {} ({}), {}, {} threads",
             detector.name(),
             m.family,
             m.layout.name(),

@@ -1,18 +1,21 @@
 //! # yoloo-core
 //!
-//! YOLOv3 object detection in Rust: the original Darknet `.cfg` + `.weights`
-//! files (or an ONNX export) run with [`tract-onnx`](https://docs.rs/tract-onnx),
-//! with the same boxes as OpenCV's Darknet importer.
+//! YOLO object detection in Rust: Darknet `.cfg` + `.weights` files (YOLOv3,
+//! YOLOv4 and their tiny versions) and the ONNX exports of Ultralytics
+//! (YOLOv8, YOLO11, YOLOv5) and YOLOX, run with
+//! [`tract-onnx`](https://docs.rs/tract-onnx), with the same boxes as each
+//! family's own pipeline.
 //!
 //! The pipeline, one module per stage:
 //!
 //! | stage | module |
 //! |---|---|
 //! | decode an encoded image safely (pixel limit, EXIF orientation) | [`image_io`] |
-//! | resize to the network input (stretch or letterbox) | [`preprocess`] |
+//! | resize to the network input (stretch or the family's letterbox) | [`preprocess`] |
+//! | read what a model says about itself (Ultralytics metadata) | [`metadata`], [`model`] |
 //! | Darknet `.cfg`/`.weights` → ONNX | `darknet` (feature `runtime`) |
 //! | run the network | `Detector` (feature `runtime`) |
-//! | decode the YOLO heads into scored boxes | [`decode`] |
+//! | recognise the head layout, decode it into scored boxes | [`layout`], [`decode`] |
 //! | non-maximum suppression | [`nms`] |
 //! | draw labelled boxes | `draw` (feature `draw`) |
 //!
