@@ -39,26 +39,15 @@ opencv-python-headless 4.x).
 
 import argparse
 import collections
-import hashlib
 import json
 import os
 import sys
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(REPO_ROOT, "yoloo-core", "tests", "fixtures")
-
-IMAGES = [
-    "bus.jpg",
-    "zidane.jpg",
-    "grace_hopper.jpg",
-    "camera.png",
-    "coffee.png",
-    "motorcycle_left.png",
-    "astronaut.png",
-    "chelsea.png",
-]
-THRESHOLDS = [0.5, 0.25]
-NEAR = 0.02
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The photos, thresholds and near-threshold margin of the Darknet reference.
+from make_opencv_reference import IMAGES, NEAR, THRESHOLDS, sha256_file, thr_key  # noqa: E402
 
 FAMILIES = {
     # family: (default model, default output, NMS IoU, class-agnostic, max detections)
@@ -66,14 +55,6 @@ FAMILIES = {
     "yolox": ("ddddocr-common_det.onnx", "yolox_reference.json", 0.45, True, None),
 }
 MAX_WH = 7680  # Ultralytics' per-class box offset
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def session(path):
@@ -256,10 +237,6 @@ def yolox_run(sess, img, conf, cfg):
 
 
 # ------------------------------------------------------------------------
-
-
-def thr_key(t):
-    return repr(float(t))
 
 
 def main(argv=None):
