@@ -415,6 +415,29 @@ class Bench:
         cells = ", ".join("%s %.2f" % (k, v["median"]) for k, v in results.items() if v)
         log("   %-38s %-12s %s %s" % (row, model, cells, unit))
 
+    def yolov8n_latency(self, threads):
+        """The real YOLOv8n export (scripts/fetch_assets.py --extra-models):
+        inference latency on the same file, yoloo vs ONNX Runtime, on the
+        image letterboxed as Ultralytics does (OpenCV DNN is left out: it
+        does not read this opset-22 export)."""
+        path = os.path.join(ROOT, "models", "yolov8n.onnx")
+        iters, warmup = self.it(False)
+        y = yoloo("latency", "--model", path, "--threads", threads,
+                  "--image", self.image_path, "--iters", iters, "--warmup", warmup)
+        sess = ort_session(path, threads)
+        sys.path.insert(0, os.path.join(ROOT, "scripts"))
+        from make_family_reference import ultralytics_letterbox
+
+        import numpy as np
+
+        lb = ultralytics_letterbox(self.img, (640, 640))
+        blob = np.ascontiguousarray(lb[..., ::-1].transpose(2, 0, 1))[None].astype(np.float32) / np.float32(255)
+        feed = {sess.get_inputs()[0].name: blob}
+        o = time_calls(lambda: sess.run(None, feed), iters, warmup)
+        del sess
+        self.add("inference latency, %d thread%s" % (threads, "s" if threads > 1 else ""), "yolov8n", "ms",
+                 {"yoloo": stats(y["samples_ms"]), "ort": stats(o)})
+
     def models(self):
         p = self.prep
         out = []
@@ -811,7 +834,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 iterations per row")
-    ap.add_argument("--models", default="tiny,full", help="tiny, full or tiny,full (default)")
+    ap.add_argument("--models", default="tiny,full,yolov8n",
+                    help="comma-separated subset of tiny, full, yolov8n (default: all; yolov8n: latency rows only)")
     ap.add_argument("--rows", default="latency,throughput,preprocess,decode,pipeline,engines",
                     help="comma-separated subset of: latency,throughput,preprocess,decode,pipeline,engines")
     ap.add_argument("--image", default="bus.jpg", help="a photo in assets/images (default bus.jpg)")
@@ -826,7 +850,8 @@ def main():
     args.rows = [r.strip() for r in args.rows.split(",")]
 
     started = time.time()
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "fetch_assets.py"), "--quiet"], check=True)
+    fetch = [sys.executable, os.path.join(ROOT, "scripts", "fetch_assets.py"), "--quiet"]
+    subprocess.run(fetch + (["--extra-models"] if "yolov8n" in args.models else []), check=True)
     build(args)
     bench_dir = os.path.join(CACHE, "bench")
     log("== preparing models in %s" % bench_dir)
@@ -845,6 +870,10 @@ def main():
             b.pipeline_throughput(name, cfg, weights, onnx, full)
         if "engines" in args.rows:
             b.engines(name, cfg, weights, onnx, int8, full)
+    if "yolov8n" in args.models and "latency" in args.rows:
+        log("== yolov8n")
+        for threads in (1, 2):
+            b.yolov8n_latency(threads)
     log("== model-independent rows")
     if "preprocess" in args.rows:
         b.preprocess()

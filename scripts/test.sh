@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh checkout:
-#   1. fetch the yolov3-tiny model, the test and calibration photos and the
+#   1. fetch the yolov3-tiny model, the test and calibration photos, the real
+#      models of the other families (--extra-models, never committed) and the
 #      ONNX Runtime and OpenVINO libraries (SHA-256 verified, cached);
 #   2. a Python virtualenv with ONNX Runtime (export check) and the DeepStack
 #      clients (detector service compatibility);
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python3 scripts/fetch_assets.py --quiet --runtimes
+python3 scripts/fetch_assets.py --quiet --runtimes --extra-models
 
 venv="${YOLOO_VENV:-${YOLOO_CACHE:-$HOME/.cache/yoloo}/venv}"
 # ONNX Runtime, the DeepStack clients, moto; remade when the requirements change.

@@ -1,9 +1,16 @@
-//! Detect objects in images with a Darknet or ONNX YOLO model.
+//! Detect objects in images with a YOLO model of any family yoloo runs:
+//! Darknet `.cfg`/`.weights` (YOLOv3, YOLOv4 and their tiny versions), or an
+//! ONNX export (yoloo's `convert`, Ultralytics YOLOv8/YOLO11/YOLOv5, YOLOX).
 //!
 //! ```text
 //! cargo run --release -p yoloo-core --example detect -- \
 //!     --model models/yolov3-tiny.cfg --out out/ assets/images/bus.jpg
+//! cargo run --release -p yoloo-core --example detect -- --model models/yolov8n.onnx assets/images/bus.jpg
 //! ```
+//!
+//! Preprocessing and the defaults of `--resize`, `--confidence`, `--iou`
+//! and NMS are the model family's own (Ultralytics: letterbox, 0.25, 0.7;
+//! Darknet: stretch, 0.5, 0.4); the flags override them.
 //!
 //! With `--json`, one JSON object per image per line. `--backend onnxruntime`
 //! or `openvino` needs the example built with the feature of the same name
@@ -38,18 +45,22 @@ struct Args {
     /// Network input size (a multiple of 32) [default: the model's].
     #[arg(long)]
     size: Option<u32>,
-    /// How images are fitted to the input.
-    #[arg(long, default_value = "stretch")]
-    resize: ResizeMode,
-    /// Minimum confidence.
-    #[arg(long, default_value_t = 0.5)]
-    confidence: f32,
-    /// NMS IoU threshold.
-    #[arg(long, default_value_t = 0.4)]
-    iou: f32,
-    /// Class-agnostic NMS.
+    /// How images are fitted to the input (`stretch` or `letterbox`, the
+    /// family's own letterbox) [default: the model family's].
+    #[arg(long)]
+    resize: Option<ResizeMode>,
+    /// Minimum confidence [default: the model family's, e.g. 0.5 Darknet, 0.25 Ultralytics].
+    #[arg(long)]
+    confidence: Option<f32>,
+    /// NMS IoU threshold [default: the model family's, e.g. 0.4 Darknet, 0.7 Ultralytics].
+    #[arg(long)]
+    iou: Option<f32>,
+    /// Class-agnostic NMS [default: the model family's].
     #[arg(long)]
     agnostic: bool,
+    /// At most this many detections per image [default: the model family's].
+    #[arg(long)]
+    max_detections: Option<usize>,
     /// Threads per inference [default: all cores].
     #[arg(long)]
     threads: Option<usize>,
@@ -102,17 +113,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<bool> {
     let args = Args::parse();
-    let options = DetectOptions {
-        confidence: args.confidence,
-        iou: args.iou,
-        agnostic: args.agnostic,
-        resize: args.resize,
-        ..DetectOptions::default()
-    };
-    let mut config = DetectorConfig {
-        options,
-        ..DetectorConfig::default()
-    };
+    let mut config = DetectorConfig::default();
     if let Some(s) = args.size {
         config.input_size = Some((s, s));
     }
@@ -133,11 +134,22 @@ fn run() -> Result<bool> {
     let detector = builder
         .build()
         .with_context(|| format!("loading {}", args.model.display()))?;
+    let options = options(&args, detector.options());
+    options.validate()?;
     let engine = detector.engine();
     if !args.json {
+        let m = detector.model();
         eprintln!(
-            "{} on {} {} ({}), {}, {} threads",
+            "{}: {} ({} head), {}×{} input, classes: {}; confidence {}, IoU {}, {}; on {} {} ({}), {}, {} threads",
             detector.name(),
+            m.family,
+            m.layout.name(),
+            m.input.0,
+            m.input.1,
+            detector.labels().len(),
+            options.confidence,
+            options.iou,
+            options.resize,
             engine.backend,
             engine.version,
             engine
@@ -154,7 +166,7 @@ fn run() -> Result<bool> {
 
     let mut all_ok = true;
     for path in &args.images {
-        if let Err(e) = process(&detector, &args, path) {
+        if let Err(e) = process(&detector, &options, &args, path) {
             all_ok = false;
             if args.json {
                 println!(
@@ -169,11 +181,23 @@ fn run() -> Result<bool> {
     Ok(all_ok)
 }
 
-fn process(detector: &Detector, args: &Args, path: &Path) -> Result<()> {
+/// The model family's defaults, overridden by the flags given.
+fn options(args: &Args, defaults: &DetectOptions) -> DetectOptions {
+    DetectOptions {
+        confidence: args.confidence.unwrap_or(defaults.confidence),
+        iou: args.iou.unwrap_or(defaults.iou),
+        agnostic: args.agnostic || defaults.agnostic,
+        resize: args.resize.unwrap_or(defaults.resize),
+        max_detections: args.max_detections.unwrap_or(defaults.max_detections),
+        classes: None,
+    }
+}
+
+fn process(detector: &Detector, options: &DetectOptions, args: &Args, path: &Path) -> Result<()> {
     let image = open_image(path, &DecodeLimits::default())?;
     let mut runs: Vec<Detections> = Vec::with_capacity(args.repeat as usize);
     for _ in 0..args.repeat {
-        runs.push(detector.detect(&image)?);
+        runs.push(detector.detect_with(&image, options)?);
     }
     let stage = |f: fn(&Detections) -> Duration| ms(median(runs.iter().map(f).collect()));
     let (pre, inf, post) = (

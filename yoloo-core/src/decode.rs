@@ -12,6 +12,10 @@
 //! score(c) = sigmoid(objectness) · sigmoid(class_c)
 //! ```
 //!
+//! YOLOv4 heads may scale the centre offsets (`scale_x_y = s`:
+//! `s·sigmoid(tx) − (s − 1)/2`), and scaled-YOLOv4 heads (`new_coords=1`)
+//! hold probabilities already, with `w = (2·tw)² · anchor_w`.
+//!
 //! Each anchor of each cell yields at most one candidate: its best class,
 //! kept when that score is above the threshold (what OpenCV-based YOLO code
 //! does). Anchors come from the model's `[yolo]` sections, never from
@@ -38,6 +42,12 @@ pub struct YoloHead {
     pub num_classes: usize,
     /// Darknet's `scale_x_y` (1.0 for YOLOv3; YOLOv4 uses 1.05–1.2).
     pub scale_x_y: f32,
+    /// Darknet's `new_coords=1` (scaled YOLOv4, e.g. yolov4-csp): the
+    /// tensor holds probabilities already (the convolution before the head
+    /// is `logistic`), and box sizes are `(2·t)²·anchor` instead of
+    /// `exp(t)·anchor`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub new_coords: bool,
 }
 
 impl YoloHead {
@@ -47,6 +57,7 @@ impl YoloHead {
             anchors,
             num_classes,
             scale_x_y: 1.0,
+            new_coords: false,
         }
     }
 
@@ -65,6 +76,12 @@ pub struct Candidate {
     pub confidence: f32,
     /// Box in network-input pixels.
     pub bbox: BBox,
+}
+
+/// A value that is a probability already (`new_coords` heads), kept in `[0, 1]`.
+#[inline]
+fn probability(x: f32) -> f32 {
+    x.clamp(0.0, 1.0)
 }
 
 #[inline]
@@ -164,10 +181,18 @@ pub fn decode_head(
     let (cell_w, cell_h) = (in_w / w as f32, in_h / h as f32);
     let scale = head.scale_x_y;
     let shift = (scale - 1.0) / 2.0;
-    // score = sig(obj)·sig(cls) ≤ sig(obj): skip a cell at once when
-    // objectness alone cannot pass (the common case, and a cheap compare).
+    // score = obj·cls ≤ obj: skip a cell at once when objectness alone
+    // cannot pass (the common case, and a cheap compare). With raw logits,
+    // compare the logit against logit(threshold).
+    let act: fn(f32) -> f32 = if head.new_coords {
+        probability
+    } else {
+        sigmoid
+    };
     let obj_cut = if threshold <= 0.0 {
         f32::NEG_INFINITY
+    } else if head.new_coords {
+        threshold
     } else {
         logit(threshold)
     };
@@ -176,31 +201,35 @@ pub fn decode_head(
         let base = a * per_anchor * plane;
         let channel = |k: usize| &data[base + k * plane..base + (k + 1) * plane];
         let objectness = channel(4);
-        for (cell, &obj_logit) in objectness.iter().enumerate() {
+        for (cell, &obj_raw) in objectness.iter().enumerate() {
             // Written so that NaN is skipped too.
-            if obj_logit.partial_cmp(&obj_cut) != Some(std::cmp::Ordering::Greater) {
+            if obj_raw.partial_cmp(&obj_cut) != Some(std::cmp::Ordering::Greater) {
                 continue;
             }
             let mut best = 0;
-            let mut best_logit = f32::NEG_INFINITY;
+            let mut best_raw = f32::NEG_INFINITY;
             for k in 0..head.num_classes {
                 let v = data[base + (5 + k) * plane + cell];
-                if v > best_logit {
-                    best_logit = v;
+                if v > best_raw {
+                    best_raw = v;
                     best = k;
                 }
             }
-            let confidence = sigmoid(obj_logit) * sigmoid(best_logit);
+            let confidence = act(obj_raw) * act(best_raw);
             if confidence.partial_cmp(&threshold) != Some(std::cmp::Ordering::Greater) {
                 continue;
             }
             let (row, col) = (cell / w, cell % w);
-            let sx = sigmoid(channel(0)[cell]) * scale - shift;
-            let sy = sigmoid(channel(1)[cell]) * scale - shift;
+            let sx = act(channel(0)[cell]) * scale - shift;
+            let sy = act(channel(1)[cell]) * scale - shift;
             let cx = (col as f32 + sx) * cell_w;
             let cy = (row as f32 + sy) * cell_h;
-            let bw = channel(2)[cell].exp() * anchor_w;
-            let bh = channel(3)[cell].exp() * anchor_h;
+            let (tw, th) = (channel(2)[cell], channel(3)[cell]);
+            let (bw, bh) = if head.new_coords {
+                (4.0 * tw * tw * anchor_w, 4.0 * th * th * anchor_h)
+            } else {
+                (tw.exp() * anchor_w, th.exp() * anchor_h)
+            };
             let bbox = BBox::from_center(cx, cy, bw, bh);
             if !bbox.is_finite() {
                 continue;
@@ -255,6 +284,42 @@ mod tests {
     }
 
     #[test]
+    fn scale_x_y_and_new_coords() {
+        // One anchor (10×20), one class, a 2×2 grid on a 64×64 input.
+        let mut head = YoloHead::new(vec![(10.0, 20.0)], 1);
+        head.scale_x_y = 2.0;
+        let mut raw = ArrayD::<f32>::from_elem(vec![1, 6, 2, 2], 0.0);
+        // Cell (row 0, col 1).
+        for (k, v) in [(0, 0.0), (1, 0.0), (2, 0.0), (3, 0.0), (4, 5.0), (5, 5.0)] {
+            raw[[0, k, 0, 1]] = v;
+        }
+        let mut out = Vec::new();
+        decode(
+            &[raw.view()],
+            std::slice::from_ref(&head),
+            64,
+            64,
+            0.5,
+            &mut out,
+        )
+        .unwrap();
+        // sigmoid(0)·2 − 0.5 = 0.5: the centre of the cell, as without scaling.
+        assert_eq!(out[0].bbox, BBox::from_center(48.0, 16.0, 10.0, 20.0));
+
+        // new_coords: values are probabilities; x = (col + 2·0.75 − 0.5)·32,
+        // w = (2·0.5)²·10, score = 0.9·0.8.
+        head.new_coords = true;
+        for (k, v) in [(0, 0.75), (1, 0.25), (2, 0.5), (3, 1.0), (4, 0.9), (5, 0.8)] {
+            raw[[0, k, 0, 1]] = v;
+        }
+        let mut out = Vec::new();
+        decode(&[raw.view()], &[head], 64, 64, 0.5, &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        assert!((out[0].confidence - 0.72).abs() < 1e-6);
+        assert_eq!(out[0].bbox, BBox::from_center(64.0, 0.0, 10.0, 80.0));
+    }
+
+    #[test]
     fn wrong_shapes_are_errors() {
         let raw = ArrayD::<f32>::zeros(vec![1, 7, 2, 2]);
         assert!(decode(&[raw.view()], &[head()], 64, 64, 0.5, &mut Vec::new()).is_err());
@@ -293,8 +358,12 @@ mod tests {
                 -20.0f32..20.0, Just(f32::NAN), Just(f32::INFINITY), Just(f32::NEG_INFINITY), Just(100.0f32)
             ], 2 * 8 * 3 * 2),
             threshold in 0.0f32..1.0,
+            new_coords in any::<bool>(),
+            scale_x_y in prop_oneof![Just(1.0f32), 1.0f32..2.0],
         ) {
-            let h = head();
+            let mut h = head();
+            h.new_coords = new_coords;
+            h.scale_x_y = scale_x_y;
             let raw = ArrayD::from_shape_vec(vec![1, 16, 3, 2], values).unwrap();
             let mut out = Vec::new();
             decode(&[raw.view()], &[h], 96, 64, threshold, &mut out).unwrap();

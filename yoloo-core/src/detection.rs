@@ -14,7 +14,7 @@ use crate::BBox;
 pub struct Detection {
     /// Index of the class in the model's names file.
     pub class_id: usize,
-    /// Human-readable class name (from the names file; `class N` when unknown).
+    /// Human-readable class name (from the names file; `class_N` when unknown).
     pub label: String,
     /// Score in `[0, 1]`: objectness × class probability.
     pub confidence: f32,

@@ -9,9 +9,11 @@ use ndarray::{ArrayD, ArrayViewD};
 use tract_onnx::prelude::Framework as _;
 
 use crate::darknet::{self, DarknetModel};
-use crate::decode::{self, Candidate, YoloHead};
+use crate::decode::{Candidate, YoloHead};
 use crate::engine::{self, Backend, Engine, EngineConfig, EngineInfo, Precision, Threads};
 use crate::image_io::{self, DecodeLimits};
+use crate::layout::{Family, HeadLayout};
+use crate::model::{self, ModelInfo};
 use crate::nms::{self, NmsConfig};
 use crate::preprocess::{self, ResizeMode, Transform};
 use crate::quantize::{self, QuantizeOptions};
@@ -57,6 +59,33 @@ impl Default for DetectOptions {
 }
 
 impl DetectOptions {
+    /// The defaults of a model family's own tool (see
+    /// [`Family::defaults`]): Ultralytics models 0.25 / 0.7 / per class /
+    /// 300 / letterbox, Darknet models 0.5 / 0.4 / per class / 100 / stretch.
+    ///
+    /// ```
+    /// use yoloo_core::detector::DetectOptions;
+    /// use yoloo_core::{layout::Family, ResizeMode};
+    /// let o = DetectOptions::for_family(Family::Ultralytics);
+    /// assert_eq!((o.confidence, o.iou, o.max_detections, o.resize), (0.25, 0.7, 300, ResizeMode::Letterbox));
+    /// assert_eq!(DetectOptions::for_family(Family::Darknet), DetectOptions::default());
+    /// ```
+    pub fn for_family(family: Family) -> Self {
+        let d = family.defaults();
+        Self {
+            confidence: d.confidence,
+            iou: d.iou,
+            agnostic: d.agnostic,
+            classes: None,
+            max_detections: d.max_detections,
+            resize: if d.letterbox {
+                ResizeMode::Letterbox
+            } else {
+                ResizeMode::Stretch
+            },
+        }
+    }
+
     /// Checks ranges: thresholds in `[0, 1]`.
     pub fn validate(&self) -> Result<()> {
         if !(0.0..=1.0).contains(&self.confidence) {
@@ -92,10 +121,12 @@ pub struct DetectorConfig {
     /// int8 on a float model: a folder of calibration photos to quantize it
     /// with (in memory, [`crate::quantize`]). Not needed for a QDQ model.
     pub calibration: Option<PathBuf>,
-    /// How int8 quantizes a float model.
+    /// How int8 quantizes a float model (the photos are prepared as the
+    /// model's family prepares its input, whatever `quantize.format` says).
     pub quantize: QuantizeOptions,
-    /// Default per-call options.
-    pub options: DetectOptions,
+    /// Default per-call options; `None`: the model family's own
+    /// ([`DetectOptions::for_family`]).
+    pub options: Option<DetectOptions>,
     /// Limits for [`Detector::detect_bytes`].
     pub limits: DecodeLimits,
 }
@@ -110,7 +141,7 @@ impl Default for DetectorConfig {
             library: None,
             calibration: None,
             quantize: QuantizeOptions::default(),
-            options: DetectOptions::default(),
+            options: None,
             limits: DecodeLimits::default(),
         }
     }
@@ -157,7 +188,7 @@ pub struct Detections {
 pub struct Detector {
     /// What runs the graph (compiled once, shared by every thread).
     engine: Box<dyn Engine>,
-    heads: Vec<YoloHead>,
+    model: ModelInfo,
     labels: Labels,
     input: (u32, u32),
     options: DetectOptions,
@@ -171,7 +202,8 @@ impl std::fmt::Debug for Detector {
         f.debug_struct("Detector")
             .field("name", &self.name)
             .field("input", &self.input)
-            .field("heads", &self.heads.len())
+            .field("family", &self.model.family)
+            .field("layout", &self.model.layout.name())
             .field("classes", &self.labels.len())
             .field("threads", &self.threads)
             .field("backend", &self.engine.info().backend)
@@ -221,9 +253,9 @@ impl DetectorBuilder {
         self.config.threads = threads;
         self
     }
-    /// Default detection options.
+    /// Default detection options (instead of the model family's).
     pub fn options(mut self, options: DetectOptions) -> Self {
-        self.config.options = options;
+        self.config.options = Some(options);
         self
     }
     /// Which library runs the graph (default tract).
@@ -277,15 +309,14 @@ impl DetectorBuilder {
                 let proto = tract_onnx::onnx()
                     .proto_model_for_path(&self.model)
                     .map_err(|e| Error::Model(format!("{}: {e:#}", self.model.display())))?;
+                // Names: given, else the model's own, else — for Darknet
+                // heads only, whose names travel beside the model — coco.names.
+                let darknet = model::meta(&proto, darknet::onnx::META_HEADS).is_some();
+                let own_names = model::meta(&proto, darknet::onnx::META_NAMES).is_some()
+                    || model::meta(&proto, "names").is_some();
                 let labels = match explicit {
                     Some(l) => Some(l),
-                    None if proto
-                        .metadata_props
-                        .iter()
-                        .any(|m| m.key == darknet::onnx::META_NAMES) =>
-                    {
-                        None
-                    }
+                    None if own_names || !darknet => None,
                     None => beside()?,
                 };
                 Detector::from_onnx_proto(proto, labels, self.config)?
@@ -331,7 +362,8 @@ impl Detector {
         Self::builder(model.as_ref()).build()
     }
 
-    /// A detector for a parsed Darknet model.
+    /// A detector for a parsed Darknet model. A cfg with `letter_box=1`
+    /// letterboxes by default.
     pub fn from_darknet(
         model: &DarknetModel,
         labels: Option<Labels>,
@@ -343,49 +375,55 @@ impl Detector {
         check_size(w, h)?;
         let names = labels.as_ref().map(|l| l.names().to_vec());
         let proto = model.to_onnx(w as usize, h as usize, names.as_deref())?;
+        let options = config.options.clone().unwrap_or_else(|| DetectOptions {
+            resize: if model.cfg.letter_box {
+                ResizeMode::Letterbox
+            } else {
+                ResizeMode::Stretch
+            },
+            ..DetectOptions::for_family(Family::Darknet)
+        });
         Self::from_onnx_proto(
             proto,
             labels,
             DetectorConfig {
                 input_size: Some((w, h)),
+                options: Some(options),
                 ..config
             },
         )
     }
 
-    /// A detector for an ONNX model whose outputs are raw YOLO heads and
-    /// whose `yoloo.heads` metadata describes them (as `convert` writes).
+    /// A detector for an ONNX model of any family yoloo runs: the head
+    /// layout is recognised from the outputs (and the model's metadata, see
+    /// [`HeadLayout::detect`]), and decides preprocessing and the default
+    /// options. Names: `labels`, else the model's own (Ultralytics'
+    /// `names`, yoloo's `yoloo.names`), else `class_0…`. A dynamic input
+    /// is fixed first, to `config.input_size`, else the metadata's `imgsz`,
+    /// else 640×640 (416×416 for Darknet heads).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownLayout`] naming the output shapes when they fit no
+    /// layout; [`Error::Metadata`] for metadata that is not what its key
+    /// holds; [`Error::Model`] when the graph does not load or run.
     pub fn from_onnx_proto(
         proto: tract_onnx::pb::ModelProto,
         labels: Option<Labels>,
         config: DetectorConfig,
     ) -> Result<Self> {
-        config.options.validate()?;
-        let meta = |key: &str| {
-            proto
-                .metadata_props
-                .iter()
-                .find(|m| m.key == key)
-                .map(|m| m.value.clone())
-        };
-        let heads = darknet::onnx::decode_heads(&meta(darknet::onnx::META_HEADS).ok_or_else(|| {
-            Error::Model(format!(
-                "the ONNX model has no `{}` metadata describing its YOLO heads; convert it from Darknet files with yoloo's `convert`",
-                darknet::onnx::META_HEADS
-            ))
-        })?)?;
-        let classes = heads.iter().map(|h| h.num_classes).max().unwrap_or(0);
-        let labels =
-            match labels.or_else(|| meta(darknet::onnx::META_NAMES).map(|n| Labels::parse(&n))) {
-                Some(l) => l,
-                None => Labels::generic(classes),
-            };
-        let input_size = match config.input_size {
-            Some(s) => s,
-            None => declared_input(&proto).unwrap_or((416, 416)),
-        };
-        let (w, h) = input_size;
+        if let Some(o) = &config.options {
+            o.validate()?;
+        }
+        let hints = model::layout_hints(&proto)?;
+        let (w, h) = model::input_size(&proto, &hints, config.input_size)?;
         check_size(w, h)?;
+        let own_names = hints
+            .metadata
+            .names
+            .clone()
+            .map(Labels::from_names)
+            .or_else(|| model::meta(&proto, darknet::onnx::META_NAMES).map(Labels::parse));
 
         let threads = config.threads.clamp(1, 256);
         let mut engine_config = EngineConfig {
@@ -395,7 +433,10 @@ impl Detector {
             input: (w, h),
             library: config.library.clone(),
         };
-        let proto = if quantize::is_quantized(&proto) {
+        // int8 on a float model: the float graph first (its layout says how
+        // the calibration photos are prepared), quantized below.
+        let mut calibrate = None;
+        if quantize::is_quantized(&proto) {
             // A QDQ model runs in int8 whatever was asked, except bf16.
             if config.precision == Precision::Bf16 {
                 return Err(Error::PrecisionUnsupported {
@@ -406,47 +447,63 @@ impl Detector {
                 });
             }
             engine_config.precision = Precision::Int8;
-            proto
         } else if config.precision == Precision::Int8 {
-            let dir = config.calibration.as_deref().ok_or_else(|| {
+            calibrate = Some(config.calibration.as_deref().ok_or_else(|| {
                 Error::CalibrationRequired(
                     "the model is float: give a folder of calibration photos (DetectorBuilder::calibrate, `--calibrate DIR`), or load a QDQ model written by `convert --int8`".into(),
                 )
-            })?;
-            quantize::quantize_with_photos(
-                &proto,
-                dir,
-                &EngineConfig {
-                    precision: Precision::Fp32,
-                    ..engine_config.clone()
-                },
-                &QuantizeOptions {
-                    resize: config.options.resize,
-                    ..config.quantize.clone()
-                },
-            )?
-            .0
-        } else {
-            proto
-        };
-        let engine = engine::compile(&proto, &engine_config)?;
-        let outputs = engine.outputs();
-        if outputs != heads.len() {
-            return Err(Error::Model(format!(
-                "the model has {outputs} outputs but its metadata describes {} YOLO heads",
-                heads.len()
-            )));
+            })?);
         }
-        Ok(Self {
+        let float_config = EngineConfig {
+            precision: Precision::Fp32,
+            ..engine_config.clone()
+        };
+        let engine = engine::compile(
+            &proto,
+            if calibrate.is_some() {
+                &float_config
+            } else {
+                &engine_config
+            },
+        )?;
+        let mut det = Self {
             engine,
-            heads,
-            labels,
+            model: ModelInfo::new(HeadLayout::NmsIncluded, (w, h), hints.metadata.clone()),
+            labels: Labels::default(),
             input: (w, h),
-            options: config.options,
+            options: DetectOptions::default(),
             limits: config.limits,
             name: "model".into(),
             threads,
-        })
+        };
+        // The layout from the shapes the graph gives (one run on zeros).
+        let shapes = det.output_shapes()?;
+        let layout = HeadLayout::detect(&shapes, (w, h), &hints)?;
+        let classes = layout.classes().unwrap_or(0);
+        det.labels = labels
+            .or(own_names)
+            .unwrap_or_else(|| Labels::generic(classes));
+        det.model = ModelInfo::new(layout, (w, h), hints.metadata);
+        det.options = config
+            .options
+            .unwrap_or_else(|| DetectOptions::for_family(det.model.family));
+        if let Some(dir) = calibrate {
+            let options = QuantizeOptions {
+                resize: det.options.resize,
+                format: det.model.format,
+                ..config.quantize.clone()
+            };
+            let (qdq, _) = quantize::quantize_with_photos(&proto, dir, &float_config, &options)?;
+            det.engine = engine::compile(&qdq, &engine_config)?;
+        }
+        Ok(det)
+    }
+
+    /// The shape of each output for this detector's input size.
+    fn output_shapes(&self) -> Result<Vec<Vec<usize>>> {
+        let (w, h) = self.input;
+        let outputs = self.run(ArrayD::zeros(vec![1, 3, h as usize, w as usize]))?;
+        Ok(outputs.iter().map(|o| o.shape().to_vec()).collect())
     }
 
     /// The model's name (file stem).
@@ -461,9 +518,16 @@ impl Detector {
     pub fn labels(&self) -> &Labels {
         &self.labels
     }
-    /// The YOLO heads, in output order.
+    /// The Darknet YOLO heads, in output order (none for other layouts).
     pub fn heads(&self) -> &[YoloHead] {
-        &self.heads
+        match &self.model.layout {
+            HeadLayout::Darknet { heads } => heads,
+            _ => &[],
+        }
+    }
+    /// The model's family, head layout, input format and metadata.
+    pub fn model(&self) -> &ModelInfo {
+        &self.model
     }
     /// Default options.
     pub fn options(&self) -> &DetectOptions {
@@ -576,7 +640,8 @@ impl Detector {
         options.validate()?;
         let t0 = Instant::now();
         let (w, h) = self.input;
-        let (input, transform) = preprocess::preprocess(image, w, h, options.resize)?;
+        let (input, transform) =
+            preprocess::preprocess_format(image, w, h, options.resize, &self.model.format)?;
         let t1 = Instant::now();
         let outputs = self.run_on(input.into_dyn(), threads)?;
         let t2 = Instant::now();
@@ -612,23 +677,18 @@ impl Detector {
         self.engine.run(input, threads)
     }
 
-    /// Decodes raw head outputs, runs NMS and maps boxes back to the image.
+    /// Decodes raw head outputs, runs NMS (unless the model did) and maps
+    /// boxes back to the image.
     pub fn postprocess(
         &self,
         outputs: &[ArrayViewD<'_, f32>],
         transform: &Transform,
         options: &DetectOptions,
     ) -> Result<Vec<Detection>> {
-        let (w, h) = self.input;
         let mut candidates: Vec<Candidate> = Vec::new();
-        decode::decode(
-            outputs,
-            &self.heads,
-            w,
-            h,
-            options.confidence,
-            &mut candidates,
-        )?;
+        self.model
+            .layout
+            .decode(outputs, self.input, options.confidence, &mut candidates)?;
         if let Some(classes) = &options.classes {
             candidates.retain(|c| classes.contains(&c.class_id));
         }
@@ -636,12 +696,20 @@ impl Detector {
         for c in &mut candidates {
             c.bbox = transform.to_source(c.bbox).clamp(sw, sh);
         }
-        let nms_config = NmsConfig {
-            iou_threshold: options.iou,
-            agnostic: options.agnostic,
-            max_detections: options.max_detections,
+        let kept = if self.model.layout.has_nms() {
+            // The model's own NMS: no second one, most confident first.
+            candidates.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+            candidates.truncate(options.max_detections);
+            candidates
+        } else {
+            let nms_config = NmsConfig {
+                iou_threshold: options.iou,
+                agnostic: options.agnostic,
+                max_detections: options.max_detections,
+            };
+            nms::nms(&candidates, &nms_config)
         };
-        Ok(nms::nms(&candidates, &nms_config)
+        Ok(kept
             .into_iter()
             .map(|c| Detection {
                 class_id: c.class_id,
@@ -660,24 +728,4 @@ fn check_size(w: u32, h: u32) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-fn declared_input(proto: &tract_onnx::pb::ModelProto) -> Option<(u32, u32)> {
-    use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto};
-    let graph = proto.graph.as_ref()?;
-    let inits: std::collections::HashSet<&str> =
-        graph.initializer.iter().map(|i| i.name.as_str()).collect();
-    let input = graph
-        .input
-        .iter()
-        .find(|i| !inits.contains(i.name.as_str()))?;
-    let Some(type_proto::Value::TensorType(t)) = input.r#type.as_ref()?.value.as_ref() else {
-        return None;
-    };
-    let dims = &t.shape.as_ref()?.dim;
-    let fixed = |i: usize| match dims.get(i)?.value {
-        Some(Value::DimValue(v)) if v > 0 => u32::try_from(v).ok(),
-        _ => None,
-    };
-    Some((fixed(3)?, fixed(2)?))
 }

@@ -27,6 +27,29 @@ pub enum Error {
         message: String,
     },
 
+    /// A model's metadata (e.g. the `names` Ultralytics writes) is not what
+    /// its key must hold.
+    #[error("model metadata `{key}`: {message}")]
+    Metadata {
+        /// The metadata key.
+        key: String,
+        /// What was expected and what was found.
+        message: String,
+    },
+
+    /// A model's outputs fit none of the head layouts yoloo decodes.
+    #[error(
+        "the model's outputs {shapes:?} fit no known head layout: {reason} (expected Darknet \
+         [yolo] heads, [1, 4+C, N] (Ultralytics YOLOv8/YOLO11), [1, N, 5+C] (YOLOv5/YOLOv7, or YOLOX \
+         before grid decoding) or [1, K, 6] (NMS inside), with N the grid cells over strides 8, 16, 32)"
+    )]
+    UnknownLayout {
+        /// The output shapes seen.
+        shapes: Vec<Vec<usize>>,
+        /// Why none fits.
+        reason: String,
+    },
+
     /// An ONNX model could not be built, loaded or run.
     #[error("model: {0}")]
     Model(String),

@@ -11,7 +11,7 @@ use crate::{Error, Result};
 /// let labels = Labels::parse("person\nbicycle\n\ncar\n");
 /// assert_eq!(labels.len(), 3);
 /// assert_eq!(labels.name(2), "car");
-/// assert_eq!(labels.name(7), "class 7"); // unknown ids still get a readable name
+/// assert_eq!(labels.name(7), "class_7"); // unknown ids still get a readable name
 /// assert_eq!(labels.id("bicycle"), Some(1));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,10 +55,10 @@ impl Labels {
         }
     }
 
-    /// Generic names `class 0` … `class {n-1}`, for a model without a names file.
+    /// Generic names `class_0` … `class_{n-1}`, for a model without names.
     pub fn generic(n: usize) -> Self {
         Self {
-            names: (0..n).map(|i| format!("class {i}")).collect(),
+            names: (0..n).map(|i| format!("class_{i}")).collect(),
         }
     }
 
@@ -72,12 +72,12 @@ impl Labels {
         self.names.is_empty()
     }
 
-    /// The name of a class id, or `class {id}` when the id has no name.
+    /// The name of a class id, or `class_{id}` when the id has no name.
     pub fn name(&self, id: usize) -> String {
         self.names
             .get(id)
             .cloned()
-            .unwrap_or_else(|| format!("class {id}"))
+            .unwrap_or_else(|| format!("class_{id}"))
     }
 
     /// The id of a name (exact match, then ASCII case-insensitive).

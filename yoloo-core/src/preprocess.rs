@@ -98,6 +98,102 @@ impl FromStr for ResizeMode {
     }
 }
 
+/// Where a letterbox puts the image and how it rounds: each family's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+pub enum LetterboxStyle {
+    /// Darknet's `letterbox_image`: sides by integer division, centred.
+    #[default]
+    Darknet,
+    /// Ultralytics' `LetterBox`: sides `round(s·r)` (ties to even, as
+    /// Python rounds), centred with `round(d/2 − 0.1)` before; boxes back
+    /// with its `scale_boxes`.
+    Ultralytics,
+    /// YOLOX's `preproc`: sides `int(s·r)`, at the top-left; boxes back
+    /// divided by `r`.
+    Yolox,
+}
+
+/// Channel order of the network input planes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "lowercase")
+)]
+pub enum ChannelOrder {
+    /// Red, green, blue (Darknet, Ultralytics).
+    #[default]
+    Rgb,
+    /// Blue, green, red (YOLOX, as OpenCV reads images).
+    Bgr,
+}
+
+/// The input a model family expects: letterbox geometry, channel order,
+/// value range and padding value.
+///
+/// ```
+/// use yoloo_core::preprocess::InputFormat;
+/// assert_eq!(InputFormat::DARKNET.pad_value(), 0.5);
+/// assert_eq!(InputFormat::ULTRALYTICS.pad_value(), 114.0 / 255.0);
+/// assert_eq!(InputFormat::YOLOX.pad_value(), 114.0);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct InputFormat {
+    /// Letterbox geometry (used with [`ResizeMode::Letterbox`]).
+    pub letterbox: LetterboxStyle,
+    /// Plane order.
+    pub channels: ChannelOrder,
+    /// `true`: values are 8-bit levels `0..=255`; `false`: levels / 255, in `[0, 1]`.
+    pub raw_levels: bool,
+    /// The padding level, `0..=255` (grey 127.5 for Darknet, 114 for the others).
+    pub pad_level: f32,
+}
+
+impl InputFormat {
+    /// Darknet / OpenCV: RGB in `[0, 1]`, letterbox padded with 0.5.
+    pub const DARKNET: Self = Self {
+        letterbox: LetterboxStyle::Darknet,
+        channels: ChannelOrder::Rgb,
+        raw_levels: false,
+        pad_level: 127.5,
+    };
+    /// Ultralytics (YOLOv5 and later): RGB in `[0, 1]`, centred letterbox padded with 114.
+    pub const ULTRALYTICS: Self = Self {
+        letterbox: LetterboxStyle::Ultralytics,
+        channels: ChannelOrder::Rgb,
+        raw_levels: false,
+        pad_level: 114.0,
+    };
+    /// YOLOX: BGR levels `0..=255`, top-left letterbox padded with 114.
+    pub const YOLOX: Self = Self {
+        letterbox: LetterboxStyle::Yolox,
+        channels: ChannelOrder::Bgr,
+        raw_levels: true,
+        pad_level: 114.0,
+    };
+
+    /// The padding as a network-input value.
+    pub fn pad_value(&self) -> f32 {
+        if self.raw_levels {
+            self.pad_level
+        } else {
+            self.pad_level / 255.0
+        }
+    }
+}
+
+impl Default for InputFormat {
+    fn default() -> Self {
+        Self::DARKNET
+    }
+}
+
 /// The geometry of one preprocessing: where the source image ended up in the
 /// network input, and the mapping of boxes between the two.
 ///
@@ -129,6 +225,7 @@ impl FromStr for ResizeMode {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Transform {
     mode: ResizeMode,
+    letterbox: LetterboxStyle,
     src_width: u32,
     src_height: u32,
     dst_width: u32,
@@ -139,6 +236,8 @@ pub struct Transform {
     scale_y: f32,
     pad_x: f32,
     pad_y: f32,
+    /// Source pixels per network-input pixel, as each family maps boxes back.
+    src_per_net: (f64, f64),
 }
 
 impl Transform {
@@ -176,18 +275,124 @@ impl Transform {
                 }
             }
         };
+        Self::placed(
+            mode,
+            LetterboxStyle::Darknet,
+            (src_width, src_height),
+            (dw, dh),
+            (cw, ch),
+            ((dw - cw) / 2, (dh - ch) / 2),
+            None,
+        )
+    }
+
+    /// The transform of `mode` with a family's letterbox geometry (see
+    /// [`LetterboxStyle`]); [`Transform::new`] is `LetterboxStyle::Darknet`.
+    /// [`ResizeMode::Stretch`] is the same for every style.
+    ///
+    /// ```
+    /// use yoloo_core::{BBox, ResizeMode};
+    /// use yoloo_core::preprocess::{LetterboxStyle, Transform};
+    /// // Ultralytics: 810×1080 into 640×640 is 480×640, centred at x = 80.
+    /// let t = Transform::with_style(ResizeMode::Letterbox, LetterboxStyle::Ultralytics, 810, 1080, 640, 640);
+    /// assert_eq!((t.content_width(), t.content_height(), t.pad_x(), t.pad_y()), (480, 640, 80.0, 0.0));
+    /// // YOLOX: top-left, sides truncated, boxes divided by the ratio.
+    /// let t = Transform::with_style(ResizeMode::Letterbox, LetterboxStyle::Yolox, 1280, 720, 416, 416);
+    /// assert_eq!((t.content_width(), t.content_height(), t.pad_x()), (416, 234, 0.0));
+    /// assert_eq!(t.to_source(BBox::new(0.0, 0.0, 416.0, 234.0)), BBox::new(0.0, 0.0, 1280.0, 720.0));
+    /// ```
+    pub fn with_style(
+        mode: ResizeMode,
+        style: LetterboxStyle,
+        src_width: u32,
+        src_height: u32,
+        dst_width: u32,
+        dst_height: u32,
+    ) -> Self {
+        if mode == ResizeMode::Stretch || style == LetterboxStyle::Darknet {
+            let mut t = Self::new(mode, src_width, src_height, dst_width, dst_height);
+            t.letterbox = style;
+            return t;
+        }
+        let (sw, sh) = (src_width.max(1), src_height.max(1));
+        let (dw, dh) = (dst_width.max(1), dst_height.max(1));
+        // Both compute the ratio as Python does, in f64.
+        let r = (f64::from(dh) / f64::from(sh)).min(f64::from(dw) / f64::from(sw));
+        let side = |s: u32, d: u32, round: bool| {
+            let v = f64::from(s) * r;
+            let v = if round {
+                v.round_ties_even()
+            } else {
+                v.floor()
+            };
+            (v as u32).clamp(1, d)
+        };
+        match style {
+            LetterboxStyle::Ultralytics => {
+                // LetterBox: new_unpad = round(w·r), round(h·r) (≥ 1); pads
+                // round(d/2 − 0.1) before, the rest after; scale_boxes maps
+                // back with the same rounded sides.
+                let (cw, ch) = (side(sw, dw, true), side(sh, dh, true));
+                let pad = |d: u32, c: u32| (f64::from(d - c) / 2.0 - 0.1).round_ties_even() as u32;
+                Self::placed(
+                    mode,
+                    style,
+                    (src_width, src_height),
+                    (dw, dh),
+                    (cw, ch),
+                    (pad(dw, cw), pad(dh, ch)),
+                    None,
+                )
+            }
+            _ => {
+                // YOLOX's preproc: int(w·r) × int(h·r) at the top-left;
+                // boxes are divided by r.
+                let (cw, ch) = (side(sw, dw, false), side(sh, dh, false));
+                Self::placed(
+                    mode,
+                    style,
+                    (src_width, src_height),
+                    (dw, dh),
+                    (cw, ch),
+                    (0, 0),
+                    Some((1.0 / r, 1.0 / r)),
+                )
+            }
+        }
+    }
+
+    /// Content of `content` pixels at `pad` in a `dst` input; boxes map
+    /// back by `src_per_net` (default: source size / content size per axis).
+    fn placed(
+        mode: ResizeMode,
+        letterbox: LetterboxStyle,
+        (src_width, src_height): (u32, u32),
+        (dw, dh): (u32, u32),
+        (cw, ch): (u32, u32),
+        (px, py): (u32, u32),
+        src_per_net: Option<(f64, f64)>,
+    ) -> Self {
+        let (sw, sh) = (f64::from(src_width.max(1)), f64::from(src_height.max(1)));
+        let (cwf, chf) = (f64::from(cw), f64::from(ch));
+        let (scale_x, scale_y) = match src_per_net {
+            Some((x, y)) => (1.0 / x, 1.0 / y),
+            None => (cwf / sw, chf / sh),
+        };
+        let src_per_net = src_per_net.unwrap_or((sw / cwf, sh / chf));
         Self {
             mode,
+            letterbox,
             src_width,
             src_height,
-            dst_width,
-            dst_height,
+            dst_width: dw,
+            dst_height: dh,
             content_width: cw,
             content_height: ch,
-            scale_x: (f64::from(cw) / f64::from(sw)) as f32,
-            scale_y: (f64::from(ch) / f64::from(sh)) as f32,
-            pad_x: ((dw - cw) / 2) as f32,
-            pad_y: ((dh - ch) / 2) as f32,
+            scale_x: scale_x as f32,
+            scale_y: scale_y as f32,
+            pad_x: px as f32,
+            pad_y: py as f32,
+            src_per_net,
         }
     }
 
@@ -213,15 +418,17 @@ impl Transform {
     }
 
     fn src_per_content(&self) -> (f64, f64) {
-        (
-            f64::from(self.src_width.max(1)) / f64::from(self.content_width),
-            f64::from(self.src_height.max(1)) / f64::from(self.content_height),
-        )
+        self.src_per_net
     }
 
     /// The resize mode.
     pub fn mode(&self) -> ResizeMode {
         self.mode
+    }
+
+    /// The letterbox geometry (meaningful for [`ResizeMode::Letterbox`]).
+    pub fn letterbox_style(&self) -> LetterboxStyle {
+        self.letterbox
     }
 
     /// Width of the original image.
@@ -310,6 +517,32 @@ pub fn preprocess(
     mode: ResizeMode,
 ) -> Result<(Array4<f32>, Transform)> {
     with_thread_preprocessor(|p| p.preprocess(img, width, height, mode))
+}
+
+/// Like [`preprocess`], in a model family's input `format` (see
+/// [`InputFormat`]): Ultralytics' centred letterbox padded with 114, or
+/// YOLOX's top-left one in BGR levels.
+///
+/// ```
+/// use yoloo_core::ResizeMode;
+/// use yoloo_core::preprocess::{preprocess_format, InputFormat};
+/// let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_pixel(64, 32, image::Rgb([255, 0, 51])));
+/// let (x, t) = preprocess_format(&img, 64, 64, ResizeMode::Letterbox, &InputFormat::YOLOX).unwrap();
+/// assert_eq!((t.pad_y(), t.content_height()), (0.0, 32));
+/// assert_eq!([x[[0, 0, 5, 5]], x[[0, 2, 5, 5]], x[[0, 0, 40, 5]]], [51.0, 255.0, 114.0]);
+/// ```
+///
+/// # Errors
+///
+/// As [`preprocess`].
+pub fn preprocess_format(
+    img: &DynamicImage,
+    width: u32,
+    height: u32,
+    mode: ResizeMode,
+    format: &InputFormat,
+) -> Result<(Array4<f32>, Transform)> {
+    with_thread_preprocessor(|p| p.preprocess_format(img, width, height, mode, format))
 }
 
 /// Like [`preprocess`], writing into `out`: planar `f32`, the R plane then G
@@ -440,6 +673,76 @@ impl Preprocessor {
         mode: ResizeMode,
         out: &mut [f32],
     ) -> Result<Transform> {
+        self.preprocess_format_into(img, width, height, mode, &InputFormat::DARKNET, out)
+    }
+
+    /// Same as the free function [`preprocess_format`].
+    ///
+    /// # Errors
+    ///
+    /// As [`preprocess_into`].
+    pub fn preprocess_format(
+        &mut self,
+        img: &DynamicImage,
+        width: u32,
+        height: u32,
+        mode: ResizeMode,
+        format: &InputFormat,
+    ) -> Result<(Array4<f32>, Transform)> {
+        check_sizes(img, width, height)?;
+        let mut x = Array4::<f32>::zeros((1, 3, height as usize, width as usize));
+        let out = x.as_slice_mut().expect("a fresh array is contiguous");
+        let t = self.preprocess_format_into(img, width, height, mode, format, out)?;
+        Ok((x, t))
+    }
+
+    /// Like [`Preprocessor::preprocess_into`], in a family's input `format`:
+    /// its letterbox geometry, channel order, value range and padding.
+    /// The resize is the same OpenCV-exact bilinear for every family (each
+    /// family's reference resizes with `cv2.resize(…, INTER_LINEAR)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`preprocess_into`].
+    pub fn preprocess_format_into(
+        &mut self,
+        img: &DynamicImage,
+        width: u32,
+        height: u32,
+        mode: ResizeMode,
+        format: &InputFormat,
+        out: &mut [f32],
+    ) -> Result<Transform> {
+        let t = self.resize_into(img, width, height, mode, format.letterbox, out)?;
+        let plane = width as usize * height as usize;
+        if format.channels == ChannelOrder::Bgr {
+            let (r, rest) = out.split_at_mut(plane);
+            r.swap_with_slice(&mut rest[plane..]);
+        }
+        if format.raw_levels {
+            // Exact: every value is k/255, and k/255·255 rounds back to k.
+            for v in out.iter_mut() {
+                *v = (*v * 255.0).round();
+            }
+        }
+        let pad = format.pad_value();
+        if pad != 0.5 {
+            let [r, g, b] = split_planes(out, plane);
+            fill_padding(&t, [r, g, b], pad);
+        }
+        Ok(t)
+    }
+
+    /// The Darknet-format resize into `out` with `style`'s geometry.
+    fn resize_into(
+        &mut self,
+        img: &DynamicImage,
+        width: u32,
+        height: u32,
+        mode: ResizeMode,
+        style: LetterboxStyle,
+        out: &mut [f32],
+    ) -> Result<Transform> {
         check_sizes(img, width, height)?;
         let plane = width as usize * height as usize;
         if out.len() != 3 * plane {
@@ -449,7 +752,7 @@ impl Preprocessor {
                 3 * plane
             )));
         }
-        let t = Transform::new(mode, img.width(), img.height(), width, height);
+        let t = Transform::with_style(mode, style, img.width(), img.height(), width, height);
 
         let (src, layout): (Cow<'_, [u8]>, Layout) = match img {
             DynamicImage::ImageLuma8(b) => (Cow::Borrowed(b.as_raw()), Layout::Gray),
@@ -495,9 +798,15 @@ impl Preprocessor {
                 "cannot resize {sw}x{sh} to {cw}x{ch}"
             )));
         }
-        fill_padding(&t, [r, g, b]);
+        fill_padding(&t, [r, g, b], 0.5);
         Ok(t)
     }
+}
+
+fn split_planes(out: &mut [f32], plane: usize) -> [&mut [f32]; 3] {
+    let (r, rest) = out.split_at_mut(plane);
+    let (g, b) = rest.split_at_mut(plane);
+    [r, g, b]
 }
 
 fn check_sizes(img: &DynamicImage, width: u32, height: u32) -> Result<()> {
@@ -604,8 +913,8 @@ fn write_planes_impl<const C: usize>(content: &[u8], t: &Transform, planes: [&mu
 /// result is exactly rounded (255 gives exactly 1.0); it vectorises, unlike a
 /// lookup table.
 #[inline(always)]
-/// Grey (0.5) around the content rectangle of `t` in the three planes.
-fn fill_padding(t: &Transform, planes: [&mut [f32]; 3]) {
+/// `value` around the content rectangle of `t` in the three planes.
+fn fill_padding(t: &Transform, planes: [&mut [f32]; 3], value: f32) {
     let (w, h) = (t.dst_width() as usize, t.dst_height() as usize);
     let (cw, ch) = (t.content_width() as usize, t.content_height() as usize);
     if (cw, ch) == (w, h) {
@@ -613,11 +922,11 @@ fn fill_padding(t: &Transform, planes: [&mut [f32]; 3]) {
     }
     let (px, py) = (t.pad_x() as usize, t.pad_y() as usize);
     for p in planes {
-        p[..py * w].fill(0.5);
-        p[(py + ch) * w..h * w].fill(0.5);
+        p[..py * w].fill(value);
+        p[(py + ch) * w..h * w].fill(value);
         for row in p[py * w..(py + ch) * w].chunks_exact_mut(w) {
-            row[..px].fill(0.5);
-            row[px + cw..].fill(0.5);
+            row[..px].fill(value);
+            row[px + cw..].fill(value);
         }
     }
 }
@@ -714,6 +1023,119 @@ mod tests {
             t.to_source(BBox::new(0.0, 0.0, 416.0, 416.0)),
             BBox::new(0.0, 0.0, 1920.0, 1080.0)
         );
+    }
+
+    /// Geometry of Ultralytics' LetterBox and scale_boxes, and of YOLOX's
+    /// preproc, on sizes whose rounding differs from Darknet's.
+    #[test]
+    fn family_letterbox_geometry() {
+        let ul = |sw, sh, dw, dh| {
+            let t = Transform::with_style(
+                ResizeMode::Letterbox,
+                LetterboxStyle::Ultralytics,
+                sw,
+                sh,
+                dw,
+                dh,
+            );
+            (t.content_width(), t.content_height(), t.pad_x(), t.pad_y())
+        };
+        // bus.jpg: r = 640/1080; 810·r = 480 exactly.
+        assert_eq!(ul(810, 1080, 640, 640), (480, 640, 80.0, 0.0));
+        // zidane.jpg: 1280×720 → 640×360, pads 140 / 140.
+        assert_eq!(ul(1280, 720, 640, 640), (640, 360, 0.0, 140.0));
+        // coffee.png: 600×400 → r = 1.0667, 426.67 rounds to 427; dh = 213 → 106.5 − 0.1 → 106.
+        assert_eq!(ul(600, 400, 640, 640), (640, 427, 0.0, 106.0));
+        // motorcycle_left.png: 741×500 → 431.85 rounds to 432; pads round(103.9) = 104.
+        assert_eq!(ul(741, 500, 640, 640), (640, 432, 0.0, 104.0));
+        // Ties round to even, as Python's round(): 5·0.5 = 2.5 → 2.
+        assert_eq!(ul(5, 128, 64, 64).0, 2);
+        assert_eq!(ul(7, 128, 64, 64).0, 4); // 3.5 → 4
+        assert_eq!(ul(3, 1000, 640, 640).0, 2); // 1.92 → 2, never 0
+        let t = Transform::with_style(
+            ResizeMode::Letterbox,
+            LetterboxStyle::Ultralytics,
+            600,
+            400,
+            640,
+            640,
+        );
+        // scale_boxes: per-axis gains of the rounded sides, 640/600 and 427/400.
+        let b = t.to_source(BBox::new(0.0, 106.0, 640.0, 533.0));
+        assert!(
+            (b.x2 - 600.0).abs() < 1e-3 && (b.y2 - 400.0).abs() < 1e-3,
+            "{b:?}"
+        );
+
+        let yx = |sw, sh| {
+            Transform::with_style(
+                ResizeMode::Letterbox,
+                LetterboxStyle::Yolox,
+                sw,
+                sh,
+                416,
+                416,
+            )
+        };
+        let t = yx(600, 400);
+        // r = 416/600 = 0.6933; 400·r = 277.33 → 277, top-left.
+        assert_eq!(
+            (t.content_width(), t.content_height(), t.pad_x(), t.pad_y()),
+            (416, 277, 0.0, 0.0)
+        );
+        // Boxes are divided by r, not by 277/400.
+        let b = t.to_source(BBox::new(0.0, 0.0, 416.0, 277.0));
+        assert!((b.y2 - 277.0 * 600.0 / 416.0).abs() < 1e-3, "{b:?}");
+        // Stretch is the same for every style.
+        for style in [LetterboxStyle::Ultralytics, LetterboxStyle::Yolox] {
+            assert_eq!(
+                Transform::with_style(ResizeMode::Stretch, style, 600, 400, 640, 640)
+                    .to_source(BBox::new(0.0, 0.0, 64.0, 64.0)),
+                Transform::new(ResizeMode::Stretch, 600, 400, 640, 640)
+                    .to_source(BBox::new(0.0, 0.0, 64.0, 64.0)),
+            );
+        }
+    }
+
+    #[test]
+    fn family_input_formats() {
+        let img = rgb(40, 20, |x, _| [200, 100, (x * 5) as u8]);
+        let ultra = InputFormat::ULTRALYTICS;
+        let (x, t) = preprocess_format(&img, 64, 64, ResizeMode::Letterbox, &ultra).unwrap();
+        // 40×20 → 64×32, centred: pads 16 above and below.
+        assert_eq!((t.content_height(), t.pad_y()), (32, 16.0));
+        assert_eq!(x[[0, 0, 0, 0]], 114.0 / 255.0);
+        assert_eq!(x[[0, 0, 63, 63]], 114.0 / 255.0);
+        assert_eq!(x[[0, 0, 30, 10]], 200.0 / 255.0);
+        assert_eq!(x[[0, 1, 30, 10]], 100.0 / 255.0);
+        // The content is the Darknet preprocessing's, pixel for pixel.
+        let (d, _) = preprocess(&img, 64, 64, ResizeMode::Letterbox).unwrap();
+        for c in 0..3 {
+            for y in 16..48 {
+                for xx in 0..64 {
+                    assert_eq!(x[[0, c, y, xx]], d[[0, c, y, xx]]);
+                }
+            }
+        }
+        let (y, t) =
+            preprocess_format(&img, 64, 64, ResizeMode::Letterbox, &InputFormat::YOLOX).unwrap();
+        assert_eq!((t.content_height(), t.pad_y()), (32, 0.0));
+        for yy in 0..32 {
+            for xx in 0..64 {
+                // BGR planes, 8-bit levels.
+                assert_eq!(y[[0, 0, yy, xx]], (d[[0, 2, yy + 16, xx]] * 255.0).round());
+                assert_eq!(y[[0, 2, yy, xx]], 200.0);
+            }
+        }
+        assert!((32..64).all(|yy| y[[0, 1, yy, 5]] == 114.0));
+        // Stretch in the YOLOX format: no padding at all.
+        let (s, _) =
+            preprocess_format(&img, 64, 64, ResizeMode::Stretch, &InputFormat::YOLOX).unwrap();
+        assert!(
+            s.iter()
+                .all(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v))
+        );
+        assert_eq!(s[[0, 2, 63, 0]], 200.0);
     }
 
     #[test]
@@ -983,6 +1405,14 @@ mod tests {
         prop_oneof![Just(ResizeMode::Stretch), Just(ResizeMode::Letterbox)]
     }
 
+    fn style() -> impl Strategy<Value = LetterboxStyle> {
+        prop_oneof![
+            Just(LetterboxStyle::Darknet),
+            Just(LetterboxStyle::Ultralytics),
+            Just(LetterboxStyle::Yolox)
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
 
@@ -994,10 +1424,11 @@ mod tests {
             sw in 1u32..4000, sh in 1u32..4000,
             dw in 1u32..=32, dh in 1u32..=32,
             m in mode(),
+            style in style(),
             f in prop::array::uniform4(-0.5f32..1.5),
         ) {
             let (dw, dh) = (dw * 32, dh * 32);
-            let t = Transform::new(m, sw, sh, dw, dh);
+            let t = Transform::with_style(m, style, sw, sh, dw, dh);
             let src = BBox::new(f[0] * sw as f32, f[1] * sh as f32, f[2] * sw as f32, f[3] * sh as f32);
             let back = t.to_source(t.to_network(src));
             prop_assert!(boxes_close(back, src, sw as f32, sh as f32), "{src:?} -> {back:?} via {t:?}");
@@ -1011,15 +1442,20 @@ mod tests {
             sw in 1u32..4000, sh in 1u32..4000,
             dw in 1u32..=32, dh in 1u32..=32,
             m in mode(),
+            style in style(),
         ) {
             let (dw, dh) = (dw * 32, dh * 32);
-            let t = Transform::new(m, sw, sh, dw, dh);
+            let t = Transform::with_style(m, style, sw, sh, dw, dh);
             prop_assert!(t.content_width() <= dw && t.content_height() <= dh);
             prop_assert!(t.pad_x() + t.content_width() as f32 <= dw as f32);
             prop_assert!(t.pad_y() + t.content_height() as f32 <= dh as f32);
+            // YOLOX truncates the sides (its `int(s·r)`) and maps boxes back
+            // by 1/r: the content is up to one network pixel short.
+            let yolox = m == ResizeMode::Letterbox && style == LetterboxStyle::Yolox;
             if m == ResizeMode::Letterbox {
                 // One side fills the network input.
-                prop_assert!(t.content_width() == dw || t.content_height() == dh);
+                let slack = u32::from(yolox);
+                prop_assert!(t.content_width() + slack >= dw || t.content_height() + slack >= dh);
             }
             let content = BBox::new(
                 t.pad_x(), t.pad_y(),
@@ -1027,9 +1463,15 @@ mod tests {
             );
             let img = BBox::new(0.0, 0.0, sw as f32, sh as f32);
             let s = t.to_source(content);
-            prop_assert!(boxes_close(s, img, sw as f32, sh as f32), "{s:?}");
-            let n = t.to_network(img);
-            prop_assert!(boxes_close(n, content, dw as f32, dh as f32), "{n:?}");
+            if yolox {
+                let px = 1.0 / t.scale_x() + 1e-3 * sw.max(sh) as f32;
+                prop_assert!((s.x2 - img.x2).abs() <= px && (s.y2 - img.y2).abs() <= px, "{s:?}");
+                prop_assert!(s.x1 == 0.0 && s.y1 == 0.0);
+            } else {
+                prop_assert!(boxes_close(s, img, sw as f32, sh as f32), "{s:?}");
+                let n = t.to_network(img);
+                prop_assert!(boxes_close(n, content, dw as f32, dh as f32), "{n:?}");
+            }
         }
 
         #[test]

@@ -43,7 +43,7 @@ use tract_onnx::pb::tensor_proto::DataType;
 
 use crate::engine::{self, EngineConfig, Precision, Threads};
 use crate::image_io::{DecodeLimits, open_image};
-use crate::preprocess::{self, ResizeMode};
+use crate::preprocess::{self, InputFormat, ResizeMode};
 use crate::{Error, Result};
 
 /// Metadata key describing how a QDQ model was made.
@@ -125,6 +125,9 @@ pub struct QuantizeOptions {
     pub reduce_range: bool,
     /// How calibration photos are fitted to the input (as at detection); default stretch.
     pub resize: ResizeMode,
+    /// How calibration photos are turned into the input tensor (the model
+    /// family's, as at detection); default Darknet's (RGB in `[0, 1]`).
+    pub format: InputFormat,
 }
 
 impl Default for QuantizeOptions {
@@ -136,6 +139,7 @@ impl Default for QuantizeOptions {
             float_most_sensitive: 0,
             reduce_range: false,
             resize: ResizeMode::Stretch,
+            format: InputFormat::DARKNET,
         }
     }
 }
@@ -267,7 +271,7 @@ pub fn quantize(
     if options.float_head_convs {
         float.extend(graph.head_convs());
     }
-    let inputs = preprocess_all(images, engine, options.resize)?;
+    let inputs = preprocess_all(images, engine, options)?;
     let fp32 = EngineConfig {
         precision: Precision::Fp32,
         ..engine.clone()
@@ -301,12 +305,15 @@ pub fn quantize(
 fn preprocess_all(
     images: &[DynamicImage],
     engine: &EngineConfig,
-    resize: ResizeMode,
+    options: &QuantizeOptions,
 ) -> Result<Vec<ndarray::ArrayD<f32>>> {
     let (w, h) = engine.input;
     images
         .iter()
-        .map(|img| Ok(preprocess::preprocess(img, w, h, resize)?.0.into_dyn()))
+        .map(|img| {
+            let (x, _) = preprocess::preprocess_format(img, w, h, options.resize, &options.format)?;
+            Ok(x.into_dyn())
+        })
         .collect()
 }
 

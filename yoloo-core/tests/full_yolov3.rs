@@ -25,10 +25,10 @@ fn yolov3_architecture_runs_at_416_with_three_heads() {
 
     let config = DetectorConfig {
         threads: 2,
-        options: DetectOptions {
+        options: Some(DetectOptions {
             confidence: 0.0,
             ..Default::default()
-        },
+        }),
         ..Default::default()
     };
     let detector = Detector::from_darknet(&model, None, config).unwrap();

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use yoloo_benches::fixtures;
-pub use yoloo_benches::fixtures::{images_dir, models_dir, root, runtime_dir, yolov3_cfg};
+pub use yoloo_benches::fixtures::{
+    images_dir, models_dir, root, runtime_dir, yolov3_cfg, yolov4_cfg, yolov4_tiny_cfg,
+};
 
 fn found(path: std::io::Result<PathBuf>) -> PathBuf {
     path.unwrap_or_else(|e| panic!("{e}"))
@@ -34,6 +36,16 @@ pub fn coco_names() -> PathBuf {
 /// `assets/calibration/`: int8 calibration photos (none of them a test photo).
 pub fn calibration_dir() -> PathBuf {
     found(fixtures::calibration_dir())
+}
+
+/// A file of `scripts/fetch_assets.py --extra-models` in `models/`.
+pub fn extra_model(name: &str) -> PathBuf {
+    found(fixtures::extra_model(name))
+}
+
+/// The real YOLOv4-tiny weights (`--extra-models`; 10 classes, no cfg).
+pub fn yolov4_tiny_weights() -> PathBuf {
+    found(fixtures::yolov4_tiny_weights())
 }
 
 /// A photo in `assets/images/`.

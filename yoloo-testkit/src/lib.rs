@@ -2,8 +2,11 @@
 
 pub mod assets;
 pub mod docs;
+pub mod graphs;
 pub mod hostile;
 pub mod http;
+pub mod onnx_runtime;
+pub mod parity;
 pub mod programs;
 pub mod service;
 

@@ -36,7 +36,8 @@ use yoloo_core::detector::DetectOptions;
 use yoloo_core::engine::EngineConfig;
 use yoloo_core::image_io::{DecodeLimits, open_image};
 use yoloo_core::nms::{NmsConfig, nms};
-use yoloo_core::preprocess::{Preprocessor, Transform, preprocess};
+use yoloo_core::layout::Family;
+use yoloo_core::preprocess::{Preprocessor, Transform, preprocess, preprocess_format};
 use yoloo_core::quantize::{QuantizeOptions, quantize_with_photos};
 use yoloo_core::{Backend, Detector, Labels, Precision, ResizeMode, darknet};
 
@@ -223,10 +224,18 @@ fn time_it(reps: &Reps, mut f: impl FnMut() -> Result<()>) -> Result<Vec<f64>> {
     Ok(out)
 }
 
+/// The input the model's family feeds it: OpenCV's stretch for Darknet
+/// models (the blob the peers get), the family's letterbox otherwise.
 fn network_input(d: &Detector, image: &Path) -> Result<Array4<f32>> {
     let img = open_image(image, &DecodeLimits::default())?;
     let (w, h) = d.input_size();
-    Ok(preprocess(&img, w, h, ResizeMode::Stretch)?.0)
+    let m = d.model();
+    let resize = if m.family == Family::Darknet {
+        ResizeMode::Stretch
+    } else {
+        ResizeMode::Letterbox
+    };
+    Ok(preprocess_format(&img, w, h, resize, &m.format)?.0)
 }
 
 fn main() -> Result<()> {

@@ -16,8 +16,27 @@ pub enum Activation {
     Linear,
     /// `relu`.
     Relu,
-    /// `logistic`: sigmoid.
+    /// `logistic`: sigmoid (Darknet's default for a convolution).
     Logistic,
+    /// `mish` (YOLOv4's backbone): `x·tanh(softplus(x))`.
+    Mish,
+    /// `swish`: `x·sigmoid(x)`.
+    Swish,
+    /// `tanh`.
+    Tanh,
+}
+
+impl Activation {
+    /// Every activation, with its cfg name.
+    pub const ALL: [(&'static str, Activation); 7] = [
+        ("leaky", Activation::Leaky),
+        ("linear", Activation::Linear),
+        ("relu", Activation::Relu),
+        ("logistic", Activation::Logistic),
+        ("mish", Activation::Mish),
+        ("swish", Activation::Swish),
+        ("tanh", Activation::Tanh),
+    ];
 }
 
 /// One layer of a Darknet network.
@@ -27,6 +46,8 @@ pub enum Layer {
     Convolutional {
         /// Output channels.
         filters: usize,
+        /// Channel groups (1 = an ordinary convolution).
+        groups: usize,
         /// Kernel size (square).
         size: usize,
         /// Stride.
@@ -47,10 +68,16 @@ pub enum Layer {
         /// Total padding (Darknet default `size - 1`), split `padding/2` before.
         padding: usize,
     },
-    /// `[route]`: concatenation of earlier layers' outputs along channels.
+    /// `[route]`: concatenation of earlier layers' outputs along channels;
+    /// with `groups = g`, only the `group_id`-th of `g` equal channel slices
+    /// of each (YOLOv4-tiny's CSP blocks).
     Route {
         /// Absolute indices of the layers concatenated.
         layers: Vec<usize>,
+        /// Channel groups each input is split into (1 = the whole input).
+        groups: usize,
+        /// Which group of each input is kept, `0..groups`.
+        group_id: usize,
     },
     /// `[shortcut]`: sum with an earlier layer's output.
     Shortcut {
@@ -87,6 +114,9 @@ pub struct Cfg {
     pub height: usize,
     /// Network input channels.
     pub channels: usize,
+    /// `[net] letter_box=1`: the network was trained (and is meant to run)
+    /// on letterboxed input.
+    pub letter_box: bool,
     /// The layers, in order.
     pub layers: Vec<LayerDef>,
 }
@@ -178,19 +208,61 @@ impl Section {
             .map(Some)
     }
 
-    fn activation(&self) -> Result<Activation> {
-        match self.raw("activation") {
-            None => Ok(Activation::Linear),
-            Some(("leaky", _)) => Ok(Activation::Leaky),
-            Some(("linear", _)) => Ok(Activation::Linear),
-            Some(("relu", _)) => Ok(Activation::Relu),
-            Some(("logistic", _)) => Ok(Activation::Logistic),
-            Some((other, line)) => Err(self.err_at(
-                line,
+    /// The `activation=` of this section, `default` when absent.
+    fn activation(&self, default: Activation) -> Result<Activation> {
+        let Some((name, line)) = self.raw("activation") else {
+            return Ok(default);
+        };
+        Activation::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| *a)
+            .ok_or_else(|| {
+                let known: Vec<&str> = Activation::ALL.iter().map(|(n, _)| *n).collect();
+                self.err_at(
+                    line,
+                    format!(
+                        "activation {name:?} is not supported (expected one of {})",
+                        known.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// Refuses a key this section type does not have: `read` are the keys
+    /// that shape inference, `ignored` the training-only ones Darknet reads
+    /// and yoloo accepts as they are. A misspelt key is an error, not a
+    /// silently different network.
+    fn check_keys(&self, read: &[&str], ignored: &[&str]) -> Result<()> {
+        for (key, _, line) in &self.options {
+            let k = key.as_str();
+            if read.contains(&k)
+                || ignored.contains(&k)
+                || (self.index.is_some() && LAYER_TRAINING_KEYS.contains(&k))
+            {
+                continue;
+            }
+            return Err(self.err_at(
+                *line,
                 format!(
-                    "activation {other:?} is not supported (leaky, linear, relu, logistic are)"
+                    "[{}] has no key {key:?} (expected one of {}, or a training-only key)",
+                    self.name,
+                    read.join(", ")
                 ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A key whose only supported value is its default: anything else
+    /// would change the network in a way the converter does not model.
+    fn require_default(&self, key: &str, default: &str, what: &str) -> Result<()> {
+        match self.raw(key) {
+            Some((v, line)) if v != default => Err(self.err_at(
+                line,
+                format!("[{}] {key}={v} ({what}) is not supported", self.name),
             )),
+            _ => Ok(()),
         }
     }
 
@@ -210,6 +282,99 @@ impl Section {
         Ok(abs as usize)
     }
 }
+
+/// `[net]` keys: what shapes the input, then Darknet's training
+/// hyper-parameters (accepted, not used for inference).
+const NET_KEYS: &[&str] = &[
+    "width",
+    "height",
+    "channels",
+    "letter_box",
+    "inputs",
+    "batch",
+    "subdivisions",
+    "max_batches",
+    "learning_rate",
+    "learning_rate_min",
+    "sgdr_cycle",
+    "sgdr_mult",
+    "momentum",
+    "decay",
+    "time_steps",
+    "track",
+    "augment_speed",
+    "sequential_subdivisions",
+    "try_fix_nan",
+    "weights_reject_freq",
+    "equidistant_point",
+    "badlabels_rejection_percentage",
+    "num_sigmas_reject_badlabels",
+    "ema_alpha",
+    "use_cuda_graph",
+    "loss_scale",
+    "dynamic_minibatch",
+    "optimized_memory",
+    "workspace_size_limit_mb",
+    "adam",
+    "b1",
+    "b2",
+    "eps",
+    "max_crop",
+    "min_crop",
+    "max_ratio",
+    "min_ratio",
+    "center",
+    "flip",
+    "blur",
+    "gaussian_noise",
+    "mixup",
+    "cutmix",
+    "mosaic",
+    "mosaic_bound",
+    "contrastive",
+    "contrastive_jit_flip",
+    "contrastive_color",
+    "unsupervised",
+    "label_smooth_eps",
+    "resize_step",
+    "attention",
+    "adversarial_lr",
+    "max_chart_loss",
+    "angle",
+    "aspect",
+    "saturation",
+    "exposure",
+    "hue",
+    "power",
+    "policy",
+    "burn_in",
+    "step",
+    "scale",
+    "steps",
+    "scales",
+    "seq_scales",
+    "gamma",
+    "show_receptive_field",
+    "notruth",
+    "random",
+    "clip",
+    "rescore",
+];
+
+/// Keys Darknet reads on every layer, all about training.
+const LAYER_TRAINING_KEYS: &[&str] = &[
+    "clip",
+    "onlyforward",
+    "dont_update",
+    "burnin_update",
+    "stopbackward",
+    "train_only_bn",
+    "dontload",
+    "dontloadscales",
+    "learning_rate",
+    "stream",
+    "wait_stream",
+];
 
 /// Upper bounds that keep a hostile cfg from asking for absurd allocations.
 const MAX_DIM: i64 = 16_384;
@@ -246,6 +411,8 @@ impl Cfg {
         let width = net.uint("width", None, 1, MAX_DIM)?;
         let height = net.uint("height", None, 1, MAX_DIM)?;
         let channels = net.uint("channels", Some(3), 1, 64)?;
+        let letter_box = net.int("letter_box", Some(0))? != 0;
+        net.check_keys(NET_KEYS, &[])?;
 
         let mut layers = Vec::new();
         for s in iter {
@@ -276,6 +443,7 @@ impl Cfg {
             width,
             height,
             channels,
+            letter_box,
             layers,
         })
     }
@@ -306,11 +474,19 @@ impl Cfg {
             let out = match &def.layer {
                 Layer::Convolutional {
                     filters,
+                    groups,
                     size,
                     stride,
                     padding,
                     ..
                 } => {
+                    if !c.is_multiple_of(*groups) {
+                        return Err(err(
+                            i,
+                            def,
+                            format!("groups={groups} does not divide the {c} input channels"),
+                        ));
+                    }
                     let dim =
                         |x: usize| (x + 2 * padding).checked_sub(*size).map(|v| v / stride + 1);
                     match (dim(h), dim(w)) {
@@ -341,10 +517,20 @@ impl Cfg {
                         }
                     }
                 }
-                Layer::Route { layers } => {
+                Layer::Route { layers, groups, .. } => {
                     let (_, rh, rw) = shapes[layers[0]];
                     let mut channels = 0;
                     for &l in layers {
+                        if !shapes[l].0.is_multiple_of(*groups) {
+                            return Err(err(
+                                i,
+                                def,
+                                format!(
+                                    "route groups={groups} does not divide the {} channels of layer {l}",
+                                    shapes[l].0
+                                ),
+                            ));
+                        }
                         let (lc, lh, lw) = shapes[l];
                         if (lh, lw) != (rh, rw) {
                             return Err(err(
@@ -357,7 +543,7 @@ impl Cfg {
                                 ),
                             ));
                         }
-                        channels += lc;
+                        channels += lc / groups;
                     }
                     (channels, rh, rw)
                 }
@@ -464,120 +650,305 @@ fn split_sections(text: &str) -> Result<Vec<Section>> {
 
 fn parse_layer(s: &Section) -> Result<Layer> {
     match s.name.as_str() {
-        "convolutional" | "conv" => {
-            let size = s.uint("size", Some(1), 1, MAX_KERNEL)?;
-            let pad = s.int("pad", Some(0))?;
-            let explicit = s.uint("padding", Some(0), 0, MAX_KERNEL)?;
-            let padding = if pad != 0 { size / 2 } else { explicit };
-            if s.int("groups", Some(1))? != 1 {
-                return Err(s.err("grouped convolutions (groups≠1) are not supported"));
-            }
-            if s.int("dilation", Some(1))? != 1 {
-                return Err(s.err("dilated convolutions are not supported"));
-            }
-            Ok(Layer::Convolutional {
-                filters: s.uint("filters", Some(1), 1, MAX_FILTERS)?,
-                size,
-                stride: s.uint("stride", Some(1), 1, MAX_KERNEL)?,
-                padding,
-                batch_normalize: s.int("batch_normalize", Some(0))? != 0,
-                activation: s.activation()?,
+        "convolutional" | "conv" => parse_convolutional(s),
+        "maxpool" | "max" => parse_maxpool(s),
+        "route" => parse_route(s),
+        "shortcut" => parse_shortcut(s),
+        "upsample" => {
+            s.check_keys(&["stride", "scale"], &[])?;
+            s.require_default("scale", "1", "an output multiplier")?;
+            Ok(Layer::Upsample {
+                stride: s.uint("stride", Some(2), 1, 64)?,
             })
         }
-        "maxpool" | "max" => {
-            let size = s.uint("size", Some(2), 1, MAX_KERNEL)?;
-            let stride = s.uint("stride", Some(size as i64), 1, MAX_KERNEL)?;
-            let padding = s.uint("padding", Some(size as i64 - 1), 0, MAX_KERNEL)?;
-            Ok(Layer::MaxPool {
-                size,
-                stride,
-                padding,
-            })
-        }
-        "route" => {
-            let (raw, line) = s
-                .raw("layers")
-                .ok_or_else(|| s.err("[route] needs layers="))?;
-            let refs = s.list::<i64>("layers")?.unwrap_or_default();
-            if refs.is_empty() {
-                return Err(s.err_at(line, format!("[route] layers={raw:?} names no layer")));
-            }
-            if s.raw("groups").is_some() {
-                return Err(s.err("[route] groups= (YOLOv4-tiny) is not supported"));
-            }
-            let layers = refs
-                .iter()
-                .map(|&r| s.layer_ref(r, line))
-                .collect::<Result<_>>()?;
-            Ok(Layer::Route { layers })
-        }
-        "shortcut" | "shortcut_layer" => {
-            let (_, line) = s
-                .raw("from")
-                .ok_or_else(|| s.err("[shortcut] needs from="))?;
-            let from = s.layer_ref(s.int("from", None)?, line)?;
-            Ok(Layer::Shortcut {
-                from,
-                activation: s.activation()?,
-            })
-        }
-        "upsample" => Ok(Layer::Upsample {
-            stride: s.uint("stride", Some(2), 1, 64)?,
-        }),
-        "yolo" => {
-            let classes = s.uint("classes", Some(20), 1, 100_000)?;
-            let all: Vec<f32> = s.list::<f32>("anchors")?.unwrap_or_default();
-            if !all.len().is_multiple_of(2) || all.is_empty() {
-                return Err(s.err(format!(
-                    "[yolo] anchors= needs an even, non-zero count of numbers, found {}",
-                    all.len()
-                )));
-            }
-            if all.iter().any(|a| !a.is_finite() || *a <= 0.0) {
-                return Err(s.err("[yolo] anchors must be positive numbers"));
-            }
-            let pairs: Vec<(f32, f32)> = all.chunks_exact(2).map(|p| (p[0], p[1])).collect();
-            let mask: Vec<i64> = s
-                .list::<i64>("mask")?
-                .unwrap_or_else(|| (0..pairs.len() as i64).collect());
-            let anchors = mask
-                .iter()
-                .map(|&m| {
-                    usize::try_from(m)
-                        .ok()
-                        .and_then(|m| pairs.get(m).copied())
-                        .ok_or_else(|| {
-                            s.err(format!(
-                                "[yolo] mask {m} is not an anchor index (there are {})",
-                                pairs.len()
-                            ))
-                        })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            if anchors.is_empty() {
-                return Err(s.err("[yolo] mask= is empty"));
-            }
-            let scale_x_y = match s.raw("scale_x_y") {
-                None => 1.0,
-                Some((v, line)) => v
-                    .parse::<f32>()
-                    .ok()
-                    .filter(|x| x.is_finite() && *x > 0.0)
-                    .ok_or_else(|| {
-                        s.err_at(
-                            line,
-                            format!("[yolo] scale_x_y={v:?} is not a positive number"),
-                        )
-                    })?,
-            };
-            Ok(Layer::Yolo(YoloHead {
-                anchors,
-                num_classes: classes,
-                scale_x_y,
-            }))
-        }
-        other => Err(s.err(format!("section [{other}] is not supported"))),
+        "yolo" => parse_yolo(s),
+        other => Err(s.err(format!(
+            "section [{other}] is not supported (expected [convolutional], [maxpool], [route], \
+             [shortcut], [upsample] or [yolo])"
+        ))),
     }
+}
+
+fn parse_convolutional(s: &Section) -> Result<Layer> {
+    s.check_keys(
+        &[
+            "filters",
+            "size",
+            "stride",
+            "stride_x",
+            "stride_y",
+            "pad",
+            "padding",
+            "groups",
+            "batch_normalize",
+            "activation",
+            "dilation",
+            "antialiasing",
+            "binary",
+            "xnor",
+            "bin_output",
+            "share_index",
+            "flipped",
+            "sway",
+            "rotate",
+            "stretch",
+            "stretch_sway",
+        ],
+        &[
+            "assisted_excitation",
+            "cbn",
+            "dot",
+            "angle",
+            "grad_centr",
+            "reverse",
+            "coordconv",
+        ],
+    )?;
+    let size = s.uint("size", Some(1), 1, MAX_KERNEL)?;
+    let pad = s.int("pad", Some(0))?;
+    let explicit = s.uint("padding", Some(0), 0, MAX_KERNEL)?;
+    let padding = if pad != 0 { size / 2 } else { explicit };
+    let stride = s.uint("stride", Some(1), 1, MAX_KERNEL)?;
+    for key in ["stride_x", "stride_y"] {
+        if s.raw(key).is_some() && s.uint(key, None, 1, MAX_KERNEL)? != stride {
+            return Err(s.err(format!(
+                "[convolutional] {key} different from stride= is not supported"
+            )));
+        }
+    }
+    if size > 1 {
+        s.require_default("dilation", "1", "a dilated convolution")?;
+    }
+    s.require_default("antialiasing", "0", "an anti-aliased stride")?;
+    s.require_default("binary", "0", "binary weights")?;
+    s.require_default("xnor", "0", "XNOR weights")?;
+    s.require_default("bin_output", "0", "binary outputs")?;
+    s.require_default("flipped", "0", "transposed weights")?;
+    for key in ["sway", "rotate", "stretch", "stretch_sway"] {
+        s.require_default(key, "0", "a deformable convolution")?;
+    }
+    if s.raw("share_index").is_some() {
+        return Err(s.err("[convolutional] share_index= (shared weights) is not supported"));
+    }
+    let filters = s.uint("filters", Some(1), 1, MAX_FILTERS)?;
+    let groups = s.uint("groups", Some(1), 1, MAX_FILTERS)?;
+    if !filters.is_multiple_of(groups) {
+        return Err(s.err(format!(
+            "[convolutional] filters={filters} is not a multiple of groups={groups}"
+        )));
+    }
+    Ok(Layer::Convolutional {
+        filters,
+        groups,
+        size,
+        stride,
+        padding,
+        batch_normalize: s.int("batch_normalize", Some(0))? != 0,
+        activation: s.activation(Activation::Logistic)?,
+    })
+}
+
+fn parse_maxpool(s: &Section) -> Result<Layer> {
+    s.check_keys(
+        &[
+            "size",
+            "stride",
+            "stride_x",
+            "stride_y",
+            "padding",
+            "maxpool_depth",
+            "out_channels",
+            "antialiasing",
+        ],
+        &["maxpool_zero_nonmax"],
+    )?;
+    // Darknet: stride defaults to 1, size to the stride, padding to size − 1.
+    let stride = s.uint("stride", Some(1), 1, MAX_KERNEL)?;
+    for key in ["stride_x", "stride_y"] {
+        if s.raw(key).is_some() && s.uint(key, None, 1, MAX_KERNEL)? != stride {
+            return Err(s.err(format!(
+                "[maxpool] {key} different from stride= is not supported"
+            )));
+        }
+    }
+    s.require_default("maxpool_depth", "0", "a max-pool across channels")?;
+    s.require_default("antialiasing", "0", "an anti-aliased stride")?;
+    let size = s.uint("size", Some(stride as i64), 1, MAX_KERNEL)?;
+    let padding = s.uint("padding", Some(size as i64 - 1), 0, MAX_KERNEL)?;
+    Ok(Layer::MaxPool {
+        size,
+        stride,
+        padding,
+    })
+}
+
+fn parse_route(s: &Section) -> Result<Layer> {
+    s.check_keys(&["layers", "groups", "group_id"], &[])?;
+    let (raw, line) = s
+        .raw("layers")
+        .ok_or_else(|| s.err("[route] needs layers="))?;
+    let refs = s.list::<i64>("layers")?.unwrap_or_default();
+    if refs.is_empty() {
+        return Err(s.err_at(line, format!("[route] layers={raw:?} names no layer")));
+    }
+    let layers = refs
+        .iter()
+        .map(|&r| s.layer_ref(r, line))
+        .collect::<Result<_>>()?;
+    let groups = s.uint("groups", Some(1), 1, MAX_FILTERS)?;
+    let group_id = s.uint("group_id", Some(0), 0, MAX_FILTERS)?;
+    if group_id >= groups {
+        return Err(s.err(format!(
+            "[route] group_id={group_id} is not below groups={groups}"
+        )));
+    }
+    Ok(Layer::Route {
+        layers,
+        groups,
+        group_id,
+    })
+}
+
+fn parse_shortcut(s: &Section) -> Result<Layer> {
+    s.check_keys(
+        &[
+            "from",
+            "activation",
+            "weights_type",
+            "weights_normalization",
+        ],
+        &[],
+    )?;
+    s.require_default("weights_type", "none", "a weighted sum")?;
+    let (raw, line) = s
+        .raw("from")
+        .ok_or_else(|| s.err("[shortcut] needs from="))?;
+    let refs = s.list::<i64>("from")?.unwrap_or_default();
+    let &[from] = refs.as_slice() else {
+        return Err(s.err_at(
+            line,
+            format!("[shortcut] from={raw:?}: exactly one layer is supported"),
+        ));
+    };
+    Ok(Layer::Shortcut {
+        from: s.layer_ref(from, line)?,
+        activation: s.activation(Activation::Linear)?,
+    })
+}
+
+fn parse_yolo(s: &Section) -> Result<Layer> {
+    s.check_keys(
+        &[
+            "classes",
+            "num",
+            "mask",
+            "anchors",
+            "scale_x_y",
+            "new_coords",
+            "map",
+        ],
+        &[
+            "max",
+            "show_details",
+            "max_delta",
+            "counters_per_class",
+            "label_smooth_eps",
+            "objectness_smooth",
+            "iou_normalizer",
+            "obj_normalizer",
+            "cls_normalizer",
+            "delta_normalizer",
+            "iou_loss",
+            "iou_thresh_kind",
+            "beta_nms",
+            "nms_kind",
+            "jitter",
+            "resize",
+            "focal_loss",
+            "ignore_thresh",
+            "truth_thresh",
+            "iou_thresh",
+            "random",
+            "track_history_size",
+            "sim_thresh",
+            "dets_for_track",
+            "dets_for_show",
+            "track_ciou_norm",
+            "embedding_layer",
+        ],
+    )?;
+    if s.raw("map").is_some() {
+        return Err(s.err("[yolo] map= (a class-id remapping file) is not supported"));
+    }
+    let classes = s.uint("classes", Some(20), 1, 100_000)?;
+    let all: Vec<f32> = s.list::<f32>("anchors")?.unwrap_or_default();
+    if !all.len().is_multiple_of(2) || all.is_empty() {
+        return Err(s.err(format!(
+            "[yolo] anchors= needs an even, non-zero count of numbers, found {}",
+            all.len()
+        )));
+    }
+    if all.iter().any(|a| !a.is_finite() || *a <= 0.0) {
+        return Err(s.err("[yolo] anchors must be positive numbers"));
+    }
+    let mut pairs: Vec<(f32, f32)> = all.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+    // Darknet reads the first `num` anchors (num= absent: all of them here).
+    let total = s.uint("num", Some(pairs.len() as i64), 1, 100_000)?;
+    if total > pairs.len() {
+        return Err(s.err(format!(
+            "[yolo] num={total} but anchors= lists only {} pairs",
+            pairs.len()
+        )));
+    }
+    pairs.truncate(total);
+    let mask: Vec<i64> = s
+        .list::<i64>("mask")?
+        .unwrap_or_else(|| (0..pairs.len() as i64).collect());
+    let anchors = mask
+        .iter()
+        .map(|&m| {
+            usize::try_from(m)
+                .ok()
+                .and_then(|m| pairs.get(m).copied())
+                .ok_or_else(|| {
+                    s.err(format!(
+                        "[yolo] mask {m} is not an anchor index (there are {})",
+                        pairs.len()
+                    ))
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if anchors.is_empty() {
+        return Err(s.err("[yolo] mask= is empty"));
+    }
+    let scale_x_y = match s.raw("scale_x_y") {
+        None => 1.0,
+        Some((v, line)) => v
+            .parse::<f32>()
+            .ok()
+            .filter(|x| x.is_finite() && *x > 0.0)
+            .ok_or_else(|| {
+                s.err_at(
+                    line,
+                    format!("[yolo] scale_x_y={v:?} is not a positive number"),
+                )
+            })?,
+    };
+    let new_coords = match s.int("new_coords", Some(0))? {
+        0 => false,
+        1 => true,
+        other => {
+            return Err(s.err(format!(
+                "[yolo] new_coords={other} is not supported (0 or 1)"
+            )));
+        }
+    };
+    Ok(Layer::Yolo(YoloHead {
+        anchors,
+        num_classes: classes,
+        scale_x_y,
+        new_coords,
+    }))
 }
 
 #[cfg(test)]
@@ -613,7 +984,14 @@ mod tests {
              [convolutional]\nfilters=18\n[yolo]\nmask=0\nanchors=1,2\nclasses=1\n"
         );
         let cfg = Cfg::parse(&text).unwrap();
-        assert_eq!(cfg.layers[2].layer, Layer::Route { layers: vec![1, 0] });
+        assert_eq!(
+            cfg.layers[2].layer,
+            Layer::Route {
+                layers: vec![1, 0],
+                groups: 1,
+                group_id: 0
+            }
+        );
         let bad = format!("{TINY_HEAD}[convolutional]\nfilters=4\n[route]\nlayers=-3\n");
         assert!(
             Cfg::parse(&bad)
@@ -623,6 +1001,140 @@ mod tests {
         );
         let forward = format!("{TINY_HEAD}[convolutional]\nfilters=4\n[route]\nlayers=1\n");
         assert!(Cfg::parse(&forward).is_err());
+    }
+
+    const HEAD: &str =
+        "[convolutional]\nfilters=6\nactivation=linear\n[yolo]\nmask=0\nanchors=1,2\nclasses=1\n";
+
+    #[test]
+    fn route_groups_keep_one_channel_slice() {
+        let text = format!(
+            "{TINY_HEAD}[convolutional]\nfilters=64\nsize=3\nstride=2\npad=1\nactivation=leaky\n\
+             [route]\nlayers=-1\ngroups=2\ngroup_id=1\n[route]\nlayers=-1,-2\ngroups=4\ngroup_id=3\n{HEAD}"
+        );
+        let cfg = Cfg::parse(&text).unwrap();
+        assert_eq!(
+            cfg.layers[1].layer,
+            Layer::Route {
+                layers: vec![0],
+                groups: 2,
+                group_id: 1
+            }
+        );
+        let shapes = cfg.shapes(416, 416).unwrap();
+        // 64 → 32, then (32 + 64) / 4 = 8 + 16 = 24.
+        assert_eq!(
+            shapes[..3],
+            [(64, 208, 208), (32, 208, 208), (24, 208, 208)]
+        );
+        for bad in ["groups=2\ngroup_id=2", "groups=0", "groups=3"] {
+            let text = format!(
+                "{TINY_HEAD}[convolutional]\nfilters=64\n[route]\nlayers=-1\n{bad}\n{HEAD}"
+            );
+            let e = Cfg::parse(&text).and_then(|c| c.shapes(416, 416));
+            assert!(e.is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn yolov4_keys_and_activations() {
+        let text = format!(
+            "{TINY_HEAD}mosaic=1\nmax_batches = 500500\n[convolutional]\nbatch_normalize=1\nfilters=8\n\
+             size=3\npad=1\nactivation=mish\n[convolutional]\nfilters=8\ngroups=2\nsize=3\npad=1\n\
+             activation=swish\n[shortcut]\nfrom=-2\nactivation=leaky\n[maxpool]\nstride=1\nsize=5\n\
+             [convolutional]\nfilters=12\nactivation=logistic\n[yolo]\nmask=0,1\nanchors=1,2, 3,4\nnum=2\n\
+             classes=1\nscale_x_y=2.0\nnew_coords=1\niou_loss=ciou\nnms_kind=greedynms\nbeta_nms=0.6\n"
+        );
+        let cfg = Cfg::parse(&text).unwrap();
+        assert!(matches!(
+            cfg.layers[0].layer,
+            Layer::Convolutional {
+                activation: Activation::Mish,
+                ..
+            }
+        ));
+        assert!(matches!(
+            cfg.layers[1].layer,
+            Layer::Convolutional {
+                activation: Activation::Swish,
+                groups: 2,
+                ..
+            }
+        ));
+        assert_eq!(
+            cfg.layers[2].layer,
+            Layer::Shortcut {
+                from: 0,
+                activation: Activation::Leaky
+            }
+        );
+        // SPP's max-pool keeps the size: padding 4 = size − 1.
+        assert_eq!(
+            cfg.layers[3].layer,
+            Layer::MaxPool {
+                size: 5,
+                stride: 1,
+                padding: 4
+            }
+        );
+        assert_eq!(cfg.shapes(64, 64).unwrap()[3], (8, 64, 64));
+        let head = &cfg.heads()[0];
+        assert_eq!((head.scale_x_y, head.new_coords), (2.0, true));
+        // Darknet's default activation of a convolution is logistic.
+        let cfg = Cfg::parse(&format!("{TINY_HEAD}[convolutional]\nfilters=6\n{HEAD}")).unwrap();
+        assert!(matches!(
+            cfg.layers[0].layer,
+            Layer::Convolutional {
+                activation: Activation::Logistic,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn unknown_keys_and_unsupported_values_are_named() {
+        for (section, expect) in [
+            ("[convolutional]\nfliters=16\n", "\"fliters\""),
+            ("[maxpool]\nsize=2\nstrid=2\n", "\"strid\""),
+            ("[route]\nlayers=-1\ngroup=2\n", "\"group\""),
+            (
+                "[convolutional]\nfilters=4\nsize=3\ndilation=2\n",
+                "dilation=2",
+            ),
+            ("[convolutional]\nfilters=4\nxnor=1\n", "xnor=1"),
+            ("[maxpool]\nmaxpool_depth=1\n", "maxpool_depth=1"),
+            ("[upsample]\nscale=2\n", "scale=2"),
+            ("[shortcut]\nfrom=-1,-2\n", "exactly one layer"),
+            (
+                "[shortcut]\nfrom=-1\nweights_type=per_channel\n",
+                "weights_type",
+            ),
+        ] {
+            let text = format!("{TINY_HEAD}[convolutional]\nfilters=4\n{section}{HEAD}");
+            let err = Cfg::parse(&text).unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                matches!(
+                    err,
+                    Error::Cfg {
+                        section: Some(1),
+                        line: Some(_),
+                        ..
+                    }
+                ),
+                "{msg}"
+            );
+            assert!(msg.contains(expect), "{section:?}: {msg}");
+        }
+        let e = Cfg::parse(&format!("{TINY_HEAD}widht=3\n{HEAD}")).unwrap_err();
+        assert!(e.to_string().contains("\"widht\""), "{e}");
+        // Training-only keys Darknet reads on any layer are accepted.
+        assert!(
+            Cfg::parse(&format!(
+                "{TINY_HEAD}[convolutional]\nfilters=4\nstopbackward=1\n{HEAD}"
+            ))
+            .is_ok()
+        );
     }
 
     #[test]
@@ -649,8 +1161,9 @@ mod tests {
                 .to_string()
                 .contains("[crnn]")
         );
-        let text = format!("{TINY_HEAD}[convolutional]\nactivation=mish\n");
-        assert!(Cfg::parse(&text).unwrap_err().to_string().contains("mish"));
+        let text = format!("{TINY_HEAD}[convolutional]\nactivation=gelu\n");
+        let e = Cfg::parse(&text).unwrap_err().to_string();
+        assert!(e.contains("gelu") && e.contains("mish"), "{e}");
         assert!(Cfg::parse("").is_err());
         assert!(Cfg::parse("[convolutional]\n").is_err());
         assert!(Cfg::parse("width=3\n").is_err());

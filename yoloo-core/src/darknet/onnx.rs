@@ -8,7 +8,9 @@
 //! raw head tensor; the anchors and class names travel in `metadata_props`
 //! so an exported file is self-describing.
 
-use tract_onnx::pb;
+/// The ONNX protobuf types (tract's, prost-generated), for building or
+/// inspecting models in memory.
+pub use tract_onnx::pb;
 use tract_onnx::pb::tensor_proto::DataType;
 
 use super::cfg::{Activation, Cfg, Layer};
@@ -26,7 +28,8 @@ pub const META_NAMES: &str = "yoloo.names";
 pub const OPSET: i64 = 13;
 
 /// Serialises heads for the model metadata: one head per line,
-/// `classes=80;scale_x_y=1;anchors=81,82 135,169 344,319`.
+/// `classes=80;scale_x_y=1;anchors=81,82 135,169 344,319`, with
+/// `;new_coords=1` for the heads of scaled YOLOv4 models.
 ///
 /// ```
 /// use yoloo_core::darknet::onnx::{decode_heads, encode_heads};
@@ -44,10 +47,11 @@ pub fn encode_heads(heads: &[YoloHead]) -> String {
                 .map(|(w, hh)| format!("{w},{hh}"))
                 .collect();
             format!(
-                "classes={};scale_x_y={};anchors={}",
+                "classes={};scale_x_y={};anchors={}{}",
                 h.num_classes,
                 h.scale_x_y,
-                anchors.join(" ")
+                anchors.join(" "),
+                if h.new_coords { ";new_coords=1" } else { "" }
             )
         })
         .collect::<Vec<_>>()
@@ -77,6 +81,7 @@ pub fn decode_heads(text: &str) -> Result<Vec<YoloHead>> {
                         .parse()
                         .map_err(|_| bad(format!("scale_x_y={v:?}")))?
                 }
+                "new_coords" => head.new_coords = v.trim() == "1",
                 "anchors" => {
                     for pair in v.split_whitespace() {
                         let (w, h) = pair
@@ -113,6 +118,16 @@ fn float_tensor(name: &str, dims: &[usize], data: &[f32]) -> pb::TensorProto {
         dims: dims.iter().map(|&d| d as i64).collect(),
         data_type: DataType::Float as i32,
         raw_data: raw,
+        ..Default::default()
+    }
+}
+
+fn int_tensor(name: &str, data: &[i64]) -> pb::TensorProto {
+    pb::TensorProto {
+        name: name.into(),
+        dims: vec![data.len() as i64],
+        data_type: DataType::Int64 as i32,
+        int64_data: data.to_vec(),
         ..Default::default()
     }
 }
@@ -237,6 +252,50 @@ pub fn to_onnx(
                     out.clone(),
                     vec![],
                 )),
+                Activation::Tanh => nodes.push(node(
+                    "Tanh",
+                    format!("tanh{i}"),
+                    vec![input],
+                    out.clone(),
+                    vec![],
+                )),
+                // x·sigmoid(x)
+                Activation::Swish => {
+                    let gate = format!("swish{i}.sigmoid");
+                    nodes.push(node(
+                        "Sigmoid",
+                        gate.clone(),
+                        vec![input.clone()],
+                        gate.clone(),
+                        vec![],
+                    ));
+                    nodes.push(node(
+                        "Mul",
+                        format!("swish{i}"),
+                        vec![input, gate],
+                        out.clone(),
+                        vec![],
+                    ));
+                }
+                // x·tanh(softplus(x)), in opset-13 ops (ONNX's own Mish is opset 18).
+                Activation::Mish => {
+                    let (sp, th) = (format!("mish{i}.softplus"), format!("mish{i}.tanh"));
+                    nodes.push(node(
+                        "Softplus",
+                        sp.clone(),
+                        vec![input.clone()],
+                        sp.clone(),
+                        vec![],
+                    ));
+                    nodes.push(node("Tanh", th.clone(), vec![sp], th.clone(), vec![]));
+                    nodes.push(node(
+                        "Mul",
+                        format!("mish{i}"),
+                        vec![input, th],
+                        out.clone(),
+                        vec![],
+                    ));
+                }
             }
             out
         };
@@ -255,6 +314,7 @@ pub fn to_onnx(
         let out = match &def.layer {
             Layer::Convolutional {
                 filters,
+                groups,
                 size,
                 stride,
                 padding,
@@ -264,6 +324,7 @@ pub fn to_onnx(
                 let params = convs.next().ok_or_else(|| Error::Weights {
                     message: format!("no parameters for the convolution at layer {i}"),
                 })?;
+                let in_c = in_c / groups;
                 if params.weights.len() != filters * in_c * size * size
                     || params.bias.len() != *filters
                 {
@@ -289,6 +350,7 @@ pub fn to_onnx(
                         attr_ints("kernel_shape", &[k, k]),
                         attr_ints("strides", &[s, s]),
                         attr_ints("pads", &[p, p, p, p]),
+                        attr_int("group", *groups as i64),
                     ],
                 ));
                 activate(&mut nodes, *activation, conv_out, i)
@@ -313,18 +375,55 @@ pub fn to_onnx(
                 ));
                 out
             }
-            Layer::Route { layers } if layers.len() == 1 => tensor[layers[0]].clone(),
-            Layer::Route { layers } => {
+            Layer::Route {
+                layers, groups: 1, ..
+            } if layers.len() == 1 => tensor[layers[0]].clone(),
+            Layer::Route {
+                layers,
+                groups,
+                group_id,
+            } => {
                 let out = format!("l{i}");
-                let inputs = layers.iter().map(|&l| tensor[l].clone()).collect();
-                nodes.push(node(
-                    "Concat",
-                    format!("route{i}"),
-                    inputs,
-                    out.clone(),
-                    vec![attr_int("axis", 1)],
-                ));
-                out
+                let mut inputs = Vec::with_capacity(layers.len());
+                for (k, &l) in layers.iter().enumerate() {
+                    if *groups == 1 {
+                        inputs.push(tensor[l].clone());
+                        continue;
+                    }
+                    // Darknet keeps the `group_id`-th of `groups` equal
+                    // channel slices of each input.
+                    let part = (shapes[l].0 / groups) as i64;
+                    let start = part * *group_id as i64;
+                    let name = format!("route{i}.slice{k}");
+                    let (starts, ends, axes) = (
+                        format!("{name}.starts"),
+                        format!("{name}.ends"),
+                        format!("{name}.axes"),
+                    );
+                    inits.push(int_tensor(&starts, &[start]));
+                    inits.push(int_tensor(&ends, &[start + part]));
+                    inits.push(int_tensor(&axes, &[1]));
+                    nodes.push(node(
+                        "Slice",
+                        name.clone(),
+                        vec![tensor[l].clone(), starts, ends, axes],
+                        name.clone(),
+                        vec![],
+                    ));
+                    inputs.push(name);
+                }
+                if let [only] = inputs.as_slice() {
+                    only.clone()
+                } else {
+                    nodes.push(node(
+                        "Concat",
+                        format!("route{i}"),
+                        inputs,
+                        out.clone(),
+                        vec![attr_int("axis", 1)],
+                    ));
+                    out
+                }
             }
             Layer::Shortcut { from, activation } => {
                 let sum = format!("sum{i}");

@@ -44,7 +44,7 @@ fn wide_seen(major: i32, minor: i32) -> bool {
 /// `w' = w·γ/(√σ² + 1e-6)`, `b' = β − μ·γ/(√σ² + 1e-6)` — Darknet's own formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConvParams {
-    /// Kernel, `[filters, in_channels, size, size]` row-major.
+    /// Kernel, `[filters, in_channels / groups, size, size]` row-major.
     pub weights: Vec<f32>,
     /// Bias per filter.
     pub bias: Vec<f32>,
@@ -66,6 +66,8 @@ pub struct ConvShape {
     pub filters: usize,
     /// Input channels.
     pub in_channels: usize,
+    /// Channel groups: each filter sees `in_channels / groups` of them.
+    pub groups: usize,
     /// Kernel size (square).
     pub size: usize,
     /// Whether biases are followed by batch-norm scales, means and variances.
@@ -78,7 +80,7 @@ impl ConvShape {
     pub fn floats(&self) -> usize {
         let kernel = self
             .filters
-            .saturating_mul(self.in_channels)
+            .saturating_mul(self.in_channels / self.groups.max(1))
             .saturating_mul(self.size)
             .saturating_mul(self.size);
         self.filters
@@ -94,6 +96,7 @@ pub fn conv_shapes(cfg: &Cfg) -> Result<Vec<ConvShape>> {
     for (i, def) in cfg.layers.iter().enumerate() {
         if let Layer::Convolutional {
             filters,
+            groups,
             size,
             batch_normalize,
             ..
@@ -107,6 +110,7 @@ pub fn conv_shapes(cfg: &Cfg) -> Result<Vec<ConvShape>> {
             specs.push(ConvShape {
                 filters,
                 in_channels,
+                groups,
                 size,
                 batch_normalize,
             });
@@ -194,11 +198,13 @@ pub fn parse(cfg: &Cfg, bytes: &[u8]) -> Result<Weights> {
     let mut convs = Vec::with_capacity(specs.len());
     for ConvShape {
         filters: n,
-        in_channels: c,
+        in_channels,
+        groups,
         size: k,
         batch_normalize: bn,
     } in specs
     {
+        let c = in_channels / groups;
         let mut bias = take(n);
         let mut weights;
         if bn {
