@@ -250,7 +250,7 @@ mod tests {
             }
         );
         assert_eq!(c.server.log_format, LogFormat::Pretty);
-        let c = Cli::parse_from(["x", "--drain-delay", "-1", "--shutdown-grace", "2.5"]);
+        let c = Cli::parse_from(["x", "--drain-delay=-1", "--shutdown-grace", "2.5"]);
         assert_eq!(c.server.drain().delay, Duration::ZERO);
         assert_eq!(c.server.drain().grace, Duration::from_millis(2500));
     }
