@@ -55,15 +55,6 @@ impl Backend {
     /// Every backend, built or not.
     pub const ALL: [Backend; 3] = [Backend::Tract, Backend::OnnxRuntime, Backend::OpenVino];
 
-    /// The name used on command lines and in the API (`tract`, `onnxruntime`, `openvino`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Tract => "tract",
-            Backend::OnnxRuntime => "onnxruntime",
-            Backend::OpenVino => "openvino",
-        }
-    }
-
     /// Whether this build of yoloo-core contains the backend (its cargo feature is on).
     pub fn is_built(self) -> bool {
         match self {
@@ -79,26 +70,6 @@ impl Backend {
             Backend::Tract => "runtime",
             Backend::OnnxRuntime => "onnxruntime",
             Backend::OpenVino => "openvino",
-        }
-    }
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Backend {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "tract" => Ok(Backend::Tract),
-            "onnxruntime" | "ort" | "onnx-runtime" => Ok(Backend::OnnxRuntime),
-            "openvino" | "ov" => Ok(Backend::OpenVino),
-            other => Err(Error::InvalidParameter(format!(
-                "unknown backend {other:?}: expected tract, onnxruntime or openvino"
-            ))),
         }
     }
 }
@@ -121,36 +92,51 @@ pub enum Precision {
     Int8,
 }
 
-impl Precision {
-    /// The name used on command lines and in the API (`fp32`, `bf16`, `int8`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Precision::Fp32 => "fp32",
-            Precision::Bf16 => "bf16",
-            Precision::Int8 => "int8",
+/// `name()` (the name used on command lines and in the API), `Display`
+/// and a case-insensitive `FromStr` with aliases, from one table per enum.
+macro_rules! named_settings {
+    ($ty:ident, $what:literal, { $($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)? }) => {
+        impl $ty {
+            #[doc = concat!("The name used on command lines and in the API:", $(" `", $name, "`",)+ ".")]
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
         }
-    }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($name $(| $alias)* => Ok($ty::$variant),)+
+                    other => Err(Error::InvalidParameter(format!(
+                        concat!("unknown ", $what, " {:?}: expected one of", $(" ", $name,)+),
+                        other
+                    ))),
+                }
+            }
+        }
+    };
 }
 
-impl fmt::Display for Precision {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+named_settings!(Backend, "backend", {
+    Tract => "tract",
+    OnnxRuntime => "onnxruntime" | "ort" | "onnx-runtime",
+    OpenVino => "openvino" | "ov",
+});
 
-impl FromStr for Precision {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "fp32" | "f32" | "float32" => Ok(Precision::Fp32),
-            "bf16" | "bfloat16" => Ok(Precision::Bf16),
-            "int8" | "i8" | "u8" => Ok(Precision::Int8),
-            other => Err(Error::InvalidParameter(format!(
-                "unknown precision {other:?}: expected fp32, bf16 or int8"
-            ))),
-        }
-    }
-}
+named_settings!(Precision, "precision", {
+    Fp32 => "fp32" | "f32" | "float32",
+    Bf16 => "bf16" | "bfloat16",
+    Int8 => "int8" | "i8" | "u8",
+});
 
 /// How many threads one [`Engine::run`] may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
