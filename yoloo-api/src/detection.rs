@@ -130,22 +130,22 @@ pub struct DetectResponse {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DetectParams {
-    /// Minimum confidence, in [0, 1] (default 0.5).
+    /// Minimum confidence, in [0, 1] (default: the model family's, e.g. Darknet 0.5, Ultralytics 0.25).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub confidence: Option<f32>,
-    /// NMS IoU threshold, in [0, 1] (default 0.4).
+    /// NMS IoU threshold, in [0, 1] (default: the model family's, e.g. Darknet 0.4, Ultralytics 0.7).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iou: Option<f32>,
-    /// Class-agnostic NMS (default false: per class).
+    /// Class-agnostic NMS (default: the model family's; per class except YOLOX).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agnostic: Option<bool>,
-    /// `stretch` (default) or `letterbox`.
+    /// `stretch` or `letterbox` (default: the model family's: Darknet stretch, others letterbox).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resize: Option<String>,
     /// Comma-separated class labels to keep, e.g. `person,car`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub classes: Option<String>,
-    /// At most this many detections (default 100).
+    /// At most this many detections (default: the model family's, e.g. Darknet 100, Ultralytics 300).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_detections: Option<usize>,
 }

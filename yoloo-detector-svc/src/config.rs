@@ -3,8 +3,7 @@
 
 use clap::Parser;
 use std::net::SocketAddr;
-use yoloo_core::preprocess::ResizeMode;
-use yoloo_server::{ModelArgs, ServerArgs};
+use yoloo_server::{DetectArgs, ModelArgs, ServerArgs};
 
 /// A stateless HTTP object-detection service around yoloo-core.
 ///
@@ -24,21 +23,9 @@ pub struct Config {
     #[arg(long, env = "YOLOO_LISTEN", default_value = "0.0.0.0:8080")]
     pub listen: SocketAddr,
 
-    /// Default minimum confidence, in [0, 1] (per request: `?confidence=`).
-    #[arg(long, env = "YOLOO_CONFIDENCE", default_value_t = 0.5)]
-    pub confidence: f32,
-
-    /// Default NMS IoU threshold, in [0, 1] (per request: `?iou=`).
-    #[arg(long, env = "YOLOO_IOU", default_value_t = 0.4)]
-    pub iou: f32,
-
-    /// Default resize mode: `stretch` (as OpenCV's blobFromImage) or `letterbox`.
-    #[arg(long, env = "YOLOO_RESIZE", default_value = "stretch", value_parser = parse_resize)]
-    pub resize: ResizeMode,
-
-    /// Default maximum number of detections per image.
-    #[arg(long, env = "YOLOO_MAX_DETECTIONS", default_value_t = 100)]
-    pub max_detections: usize,
+    /// Detection defaults for requests that set none (unset: the model family's).
+    #[command(flatten)]
+    pub detect: DetectArgs,
 
     /// Largest request body accepted, in bytes (larger → 413).
     #[arg(long, env = "YOLOO_MAX_BODY_BYTES", default_value_t = 20 * 1024 * 1024)]
@@ -81,10 +68,6 @@ impl Config {
     }
 }
 
-fn parse_resize(s: &str) -> Result<ResizeMode, String> {
-    s.parse().map_err(|e: yoloo_core::Error| e.to_string())
-}
-
 fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = match s.split_once(['x', 'X']) {
         Some((w, h)) => (w, h),
@@ -124,6 +107,11 @@ mod tests {
         assert_eq!(c.server.drain().grace, Duration::from_secs(20));
         assert_eq!(c.server.log_format, LogFormat::Pretty);
         assert!(c.api_key.is_none());
+        assert_eq!(
+            c.detect,
+            DetectArgs::default(),
+            "the model family's defaults"
+        );
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub use yoloo_server::Stop;
 /// Loads the model, warms it up and starts the inference workers.
 pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
     let started = Instant::now();
+    config
+        .detect
+        .validate()
+        .context("the detection defaults (YOLOO_CONFIDENCE, YOLOO_IOU)")?;
     let mut builder = config
         .model
         .builder()
@@ -39,6 +43,8 @@ pub fn load_engine(config: &Config) -> anyhow::Result<Engine> {
         .context("the warm-up inference failed")?;
     tracing::info!(
         model = detector.name(),
+        family = %detector.model().family,
+        layout = detector.model().layout.name(),
         input = %format_args!("{w}x{h}"),
         classes = detector.labels().len(),
         backend = %info.backend,
@@ -115,7 +121,8 @@ pub async fn serve(
         reason = &mut stop => reason,
         loaded = &mut loader => {
             let engine = loaded.context("the model loader panicked")??;
-            state.set_engine(engine);
+            let defaults = config.detect.over(engine.detector().options())?;
+            state.set_engine(engine, defaults);
             tracing::info!(startup_ms = started.elapsed().as_millis() as u64, "ready");
             tokio::select! {
                 reason = &mut stop => reason,

@@ -20,7 +20,8 @@ pub struct AppState {
 
 struct Inner {
     config: Config,
-    defaults: DetectOptions,
+    /// The model's defaults under the configured ones, once it is loaded.
+    defaults: OnceLock<DetectOptions>,
     limits: DecodeLimits,
     engine: OnceLock<Arc<Engine>>,
     draining: AtomicBool,
@@ -30,13 +31,6 @@ struct Inner {
 impl AppState {
     /// State for `config`; not ready until [`AppState::set_engine`].
     pub fn new(config: Config, metrics: PrometheusHandle) -> Self {
-        let defaults = DetectOptions {
-            confidence: config.confidence,
-            iou: config.iou,
-            resize: config.resize,
-            max_detections: config.max_detections,
-            ..DetectOptions::default()
-        };
         let limits = DecodeLimits {
             max_pixels: config.max_pixels,
             ..DecodeLimits::default()
@@ -45,7 +39,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 config,
-                defaults,
+                defaults: OnceLock::new(),
                 limits,
                 engine: OnceLock::new(),
                 draining: AtomicBool::new(false),
@@ -59,9 +53,14 @@ impl AppState {
         &self.inner.config
     }
 
-    /// Detection options used when a request sets none.
+    /// Detection options used when a request sets none: the model
+    /// family's, under `YOLOO_CONFIDENCE` & co. (Darknet's until a model is loaded).
     pub fn defaults(&self) -> &DetectOptions {
-        &self.inner.defaults
+        static BEFORE_LOADING: OnceLock<DetectOptions> = OnceLock::new();
+        self.inner
+            .defaults
+            .get()
+            .unwrap_or_else(|| BEFORE_LOADING.get_or_init(DetectOptions::default))
     }
 
     /// Image decoding limits.
@@ -70,7 +69,8 @@ impl AppState {
     }
 
     /// Installs the loaded, warmed-up engine: the service becomes ready.
-    pub fn set_engine(&self, engine: Engine) {
+    pub fn set_engine(&self, engine: Engine, defaults: DetectOptions) {
+        let _ = self.inner.defaults.set(defaults);
         let _ = self.inner.engine.set(Arc::new(engine));
         self.update_ready_gauge();
     }

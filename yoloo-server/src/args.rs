@@ -4,8 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use yoloo_core::detector::DetectorBuilder;
-use yoloo_core::{Backend, Detector, Precision};
+use yoloo_api::DetectParams;
+use yoloo_core::detector::{DetectOptions, DetectorBuilder};
+use yoloo_core::{Backend, Detector, Precision, ResizeMode};
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +80,76 @@ pub struct ModelArgs {
     /// Calibration photos (a folder) for `int8` on a float model; not needed for a QDQ `.onnx`.
     #[arg(long, env = "YOLOO_CALIBRATION_DIR")]
     pub calibration_dir: Option<PathBuf>,
+}
+
+/// Detection defaults (`#[command(flatten)]` into a service's `Config`):
+/// each one unset takes the model family's own (Darknet 0.5 / 0.4 / stretch
+/// / 100, Ultralytics 0.25 / 0.7 / letterbox / 300, YOLOX 0.3 / 0.45 /
+/// letterbox / 300: [`DetectOptions::for_family`]).
+#[derive(Debug, Clone, Default, PartialEq, Args)]
+pub struct DetectArgs {
+    /// Default minimum confidence, in [0, 1] (default: the model family's).
+    #[arg(long, env = "YOLOO_CONFIDENCE")]
+    pub confidence: Option<f32>,
+
+    /// Default NMS IoU threshold, in [0, 1] (default: the model family's).
+    #[arg(long, env = "YOLOO_IOU")]
+    pub iou: Option<f32>,
+
+    /// Default resize: `stretch` (as OpenCV's blobFromImage) or `letterbox`
+    /// (default: the model family's).
+    #[arg(long, env = "YOLOO_RESIZE", value_parser = parse_resize)]
+    pub resize: Option<ResizeMode>,
+
+    /// Default maximum number of detections per image (default: the model family's).
+    #[arg(long, env = "YOLOO_MAX_DETECTIONS")]
+    pub max_detections: Option<usize>,
+}
+
+impl DetectArgs {
+    /// `base` (the detector's own defaults) with what is set here.
+    ///
+    /// # Errors
+    ///
+    /// A threshold outside `[0, 1]`.
+    pub fn over(&self, base: &DetectOptions) -> yoloo_core::Result<DetectOptions> {
+        let mut o = base.clone();
+        if let Some(c) = self.confidence {
+            o.confidence = c;
+        }
+        if let Some(i) = self.iou {
+            o.iou = i;
+        }
+        if let Some(r) = self.resize {
+            o.resize = r;
+        }
+        if let Some(m) = self.max_detections {
+            o.max_detections = m;
+        }
+        o.validate()?;
+        Ok(o)
+    }
+
+    /// What to send a remote detector: only what is set here, so that it
+    /// applies its model's own defaults to the rest.
+    pub fn params(&self) -> DetectParams {
+        DetectParams {
+            confidence: self.confidence,
+            iou: self.iou,
+            resize: self.resize.map(|r| r.as_str().to_owned()),
+            max_detections: self.max_detections,
+            ..DetectParams::default()
+        }
+    }
+
+    /// Checks the thresholds that are set, before any model is loaded.
+    ///
+    /// # Errors
+    ///
+    /// A threshold outside `[0, 1]`.
+    pub fn validate(&self) -> yoloo_core::Result<()> {
+        self.over(&DetectOptions::default()).map(drop)
+    }
 }
 
 /// Which engine runs the model.
@@ -196,6 +267,10 @@ fn parse_backend(s: &str) -> Result<BackendSetting, String> {
         .map_err(|e: yoloo_core::Error| e.to_string())
 }
 
+fn parse_resize(s: &str) -> Result<ResizeMode, String> {
+    s.parse().map_err(|e: yoloo_core::Error| e.to_string())
+}
+
 fn parse_precision(s: &str) -> Result<Precision, String> {
     s.parse().map_err(|e: yoloo_core::Error| e.to_string())
 }
@@ -225,6 +300,27 @@ mod tests {
         server: ServerArgs,
         #[command(flatten)]
         model: ModelArgs,
+        #[command(flatten)]
+        detect: DetectArgs,
+    }
+
+    #[test]
+    fn unset_detection_defaults_keep_the_models() {
+        let c = Cli::parse_from(["x"]);
+        assert_eq!(c.detect, DetectArgs::default());
+        let ultralytics = DetectOptions::for_family(yoloo_core::layout::Family::Ultralytics);
+        assert_eq!(c.detect.over(&ultralytics).unwrap(), ultralytics);
+        assert_eq!(c.detect.params(), DetectParams::default());
+        let c = Cli::parse_from(["x", "--confidence", "0.6", "--resize", "stretch"]);
+        let o = c.detect.over(&ultralytics).unwrap();
+        assert_eq!(
+            (o.confidence, o.iou, o.resize),
+            (0.6, 0.7, ResizeMode::Stretch)
+        );
+        assert_eq!(c.detect.params().resize.as_deref(), Some("stretch"));
+        let c = Cli::parse_from(["x", "--iou", "1.5"]);
+        assert!(c.detect.validate().is_err());
+        assert!(Cli::try_parse_from(["x", "--resize", "crop"]).is_err());
     }
 
     #[test]

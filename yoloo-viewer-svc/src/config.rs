@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use yoloo_server::{ModelArgs, ServerArgs};
+use yoloo_server::{DetectArgs, ModelArgs, ServerArgs};
 
 /// Everything the service can be told.
 #[derive(Debug, Clone, Parser)]
@@ -56,13 +56,10 @@ pub struct Config {
     #[arg(long, env = "YOLOO_PAGE_SIZE", default_value_t = 12)]
     pub page_size: usize,
 
-    /// Detection threshold.
-    #[arg(long, env = "YOLOO_CONFIDENCE", default_value_t = 0.5)]
-    pub confidence: f32,
-
-    /// NMS IoU threshold.
-    #[arg(long, env = "YOLOO_IOU", default_value_t = 0.4)]
-    pub iou: f32,
+    /// Detection settings (unset: the model family's; with
+    /// `DETECTOR_SVC_URL`, the detector's defaults).
+    #[command(flatten)]
+    pub detect: DetectArgs,
 
     /// Base URL of `yoloo-detector-svc`; unset = detect in-process.
     #[arg(long, env = "DETECTOR_SVC_URL")]

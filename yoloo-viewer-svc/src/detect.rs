@@ -2,7 +2,7 @@
 //! (`POST {DETECTOR_SVC_URL}/v1/detect`, raw image body) through
 //! [`yoloo_api::client::DetectorClient`].
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -13,6 +13,19 @@ use yoloo_core::Detector;
 use yoloo_core::detector::DetectOptions;
 
 use crate::error::DetectError;
+
+static SERVING: OnceLock<String> = OnceLock::new();
+
+/// What this process detects with ([`Backend::describe`] of the first
+/// backend started), for the pages' footer; `yoloo` before any.
+pub fn serving() -> &'static str {
+    SERVING.get().map_or("yoloo", String::as_str)
+}
+
+/// Records `backend` as what [`serving`] says.
+pub fn announce(backend: &Backend) {
+    let _ = SERVING.set(backend.describe());
+}
 
 /// What one detection produced.
 #[derive(Debug, Clone)]
@@ -45,18 +58,22 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// `yoloo-detector-svc` at `client`, with the viewer's thresholds: the
-    /// original's per-class NMS on the stretched image.
-    pub fn remote(client: DetectorClient, confidence: f32, iou: f32) -> Self {
-        Self::Remote {
-            client,
-            params: DetectParams {
-                confidence: Some(confidence),
-                iou: Some(iou),
-                agnostic: Some(false),
-                resize: Some("stretch".to_owned()),
-                ..DetectParams::default()
-            },
+    /// What detects, in a line: the model, its family and input, the
+    /// engine (in-process), or the detector's address.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Embedded { detector, .. } => {
+                let (w, h) = detector.input_size();
+                let engine = detector.engine();
+                format!(
+                    "{} ({}, {w}×{h}, {} {})",
+                    detector.name(),
+                    detector.model().family,
+                    engine.backend,
+                    engine.precision
+                )
+            }
+            Self::Remote { client, .. } => format!("yoloo-detector-svc at {}", client.base()),
         }
     }
 

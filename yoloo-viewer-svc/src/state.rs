@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use yoloo_api::client::DetectorClient;
-use yoloo_core::detector::DetectOptions;
 use yoloo_server::metrics::PrometheusHandle;
 
 use crate::cloudinary::{Cloudinary, CloudinaryConfig};
@@ -129,25 +128,20 @@ impl AppState {
             (None, None) => Blobs::local(&config.data_dir.join("media"))?,
         };
 
-        let options = DetectOptions {
-            confidence: config.confidence,
-            iou: config.iou,
-            ..DetectOptions::default()
-        };
-        options
+        config
+            .detect
             .validate()
             .map_err(|e| StartupError::Config(e.to_string()))?;
         let detector = match &config.detector_url {
             Some(url) => {
                 let client = http_client(Duration::from_secs(config.detector_timeout))?;
-                Backend::remote(
-                    DetectorClient::new(url, client),
-                    config.confidence,
-                    config.iou,
-                )
+                Backend::Remote {
+                    client: DetectorClient::new(url, client),
+                    params: config.detect.params(),
+                }
             }
             None => {
-                let mut b = config.model.builder().options(options.clone());
+                let mut b = config.model.builder();
                 if let Some(t) = config.threads {
                     b = b.threads(t);
                 }
@@ -155,6 +149,11 @@ impl AppState {
                 let detector = tokio::task::spawn_blocking(move || model.load(b))
                     .await
                     .map_err(|e| StartupError::Config(format!("model loader died: {e}")))??;
+                // The model family's defaults, under YOLOO_CONFIDENCE & co.
+                let options = config
+                    .detect
+                    .over(detector.options())
+                    .map_err(|e| StartupError::Config(e.to_string()))?;
                 Backend::Embedded {
                     detector: Arc::new(detector),
                     options,
@@ -162,6 +161,8 @@ impl AppState {
             }
         };
 
+        crate::detect::announce(&detector);
+        tracing::info!(detector = %detector.describe(), "detector ready");
         let img_src = if matches!(blobs, Blobs::Cloudinary(_)) {
             "'self' https://res.cloudinary.com"
         } else {

@@ -75,6 +75,10 @@ async fn remote_detector_failures_and_retry() {
     assert!(
         page.contains("Processing failed") && page.contains(&format!("/images/{form_id}/retry"))
     );
+    assert!(
+        page.contains("yoloo-detector-svc at http://"),
+        "the footer names the detector"
+    );
     // The original is kept and served.
     let orig = c
         .get(v.url(failed_api["original_url"].as_str().expect("url")))

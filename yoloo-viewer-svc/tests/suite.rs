@@ -145,6 +145,13 @@ async fn bad_uploads(c: &reqwest::Client, v: &Service, media: &Path, max_bytes: 
     assert_eq!(r.headers()["location"], "/?flash=no_image");
     let page = get_text(c, &v.url("/?flash=no_image")).await;
     assert!(page.contains("No image uploaded"));
+    // Every page says what detects: the model, its family, input and engine
+    // in-process, or the detector it calls.
+    assert!(
+        page.contains("yolov3-tiny (darknet, 416×416, tract fp32)")
+            || page.contains("yoloo-detector-svc at http://127.0.0.1:"),
+        "the footer names what detects"
+    );
     // Not multipart at all.
     let r = c
         .post(v.url("/api/images"))

@@ -191,7 +191,14 @@ pub struct ModelInfo {
     pub input_width: u32,
     /// Network input height.
     pub input_height: u32,
-    /// Number of YOLO heads.
+    /// The model family: `darknet`, `ultralytics`, `yolov5` or `yolox`
+    /// (decides preprocessing and defaults).
+    pub family: String,
+    /// How its outputs are decoded: `darknet` (`[yolo]` heads),
+    /// `anchor-free` (`[1, 4+C, N]`), `anchor-based` (`[1, N, 5+C]`),
+    /// `yolox` or `nms-included` (`[1, K, 6]`).
+    pub layout: String,
+    /// Number of Darknet YOLO heads (0 for the other layouts).
     pub heads: usize,
     /// Class labels, by class id.
     pub classes: Vec<String>,
@@ -245,6 +252,8 @@ pub async fn models(State(state): State<AppState>) -> Result<Json<ModelsResponse
             name: d.name().to_owned(),
             input_width,
             input_height,
+            family: d.model().family.to_string(),
+            layout: d.model().layout.name().to_owned(),
             heads: d.heads().len(),
             classes: d.labels().names().to_vec(),
             backend: d.engine().backend.to_string(),
