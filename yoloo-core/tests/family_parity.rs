@@ -9,7 +9,9 @@
 //!   and on an image of text drawn here (its one class is text).
 //!
 //! Each detector runs with its family's defaults but for the threshold
-//! (0.5 and 0.25, as the fixtures). Tolerances: `parity/mod.rs`. The
+//! (0.5 and 0.25, as the fixtures), on tract and, with the `onnxruntime` /
+//! `openvino` features, on those engines (libraries from
+//! `fetch_assets.py --runtimes`). Tolerances: `yoloo_testkit::parity`. The
 //! images are compared on OpenCV's pixels (JPEG decoders differ by a few
 //! levels); the figures with yoloo's own JPEG decoding are printed too.
 
@@ -20,16 +22,23 @@ use std::process::Command;
 
 use yoloo_core::detector::{DetectOptions, DetectorConfig};
 use yoloo_core::layout::{Family, HeadLayout};
-use yoloo_core::{Detector, ResizeMode};
+use yoloo_core::{Backend, Detector, ResizeMode};
 
 fn load(name: &str) -> Detector {
+    load_on(name, Backend::Tract)
+}
+
+/// `name` on `backend` (the C/C++ engines' libraries from `runtimes/`).
+fn load_on(name: &str, backend: Backend) -> Detector {
     Detector::builder(assets::extra_model(name))
         .config(DetectorConfig {
             threads: 2,
+            backend,
+            library: Some(assets::runtime_dir(backend)),
             ..Default::default()
         })
         .build()
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{name} on {backend}: {e}"))
 }
 
 /// The family's defaults at threshold `t`, after checking the fixture ran them.
@@ -59,8 +68,24 @@ fn print_jpeg_figures(what: &str, r: &parity::Report) {
 
 #[test]
 fn yolov8n_matches_ultralytics() {
+    yolov8n_on(Backend::Tract);
+}
+
+#[cfg(feature = "onnxruntime")]
+#[test]
+fn yolov8n_matches_ultralytics_on_onnxruntime() {
+    yolov8n_on(Backend::OnnxRuntime);
+}
+
+#[cfg(feature = "openvino")]
+#[test]
+fn yolov8n_matches_ultralytics_on_openvino() {
+    yolov8n_on(Backend::OpenVino);
+}
+
+fn yolov8n_on(backend: Backend) {
     let fixture = parity::fixture("ultralytics_reference.json");
-    let detector = load("yolov8n.onnx");
+    let detector = load_on("yolov8n.onnx", backend);
     let m = detector.model();
     assert_eq!(m.family, Family::Ultralytics);
     assert_eq!(
@@ -98,9 +123,9 @@ fn yolov8n_matches_ultralytics() {
         &options,
         parity::FP32,
     )
-    .assert_ok("yolov8n vs Ultralytics", 20);
+    .assert_ok(&format!("yolov8n vs Ultralytics, {backend}"), 20);
     print_jpeg_figures(
-        "yolov8n",
+        &format!("yolov8n, {backend}"),
         &parity::compare(&detector, &fixture, assets::image, &options, parity::FP32),
     );
 }
@@ -125,8 +150,24 @@ fn yolov8_two_classes_from_metadata() {
 
 #[test]
 fn yolox_matches_its_reference_on_photos() {
+    yolox_on(Backend::Tract);
+}
+
+#[cfg(feature = "onnxruntime")]
+#[test]
+fn yolox_matches_its_reference_on_photos_on_onnxruntime() {
+    yolox_on(Backend::OnnxRuntime);
+}
+
+#[cfg(feature = "openvino")]
+#[test]
+fn yolox_matches_its_reference_on_photos_on_openvino() {
+    yolox_on(Backend::OpenVino);
+}
+
+fn yolox_on(backend: Backend) {
     let fixture = parity::fixture("yolox_reference.json");
-    let detector = load("ddddocr-common_det.onnx");
+    let detector = load_on("ddddocr-common_det.onnx", backend);
     let m = detector.model();
     assert_eq!(m.family, Family::Yolox);
     assert_eq!(
@@ -148,9 +189,9 @@ fn yolox_matches_its_reference_on_photos() {
         &options,
         parity::FP32,
     )
-    .assert_ok("yolox vs its reference (photos)", 5);
+    .assert_ok(&format!("yolox vs its reference (photos), {backend}"), 5);
     print_jpeg_figures(
-        "yolox",
+        &format!("yolox, {backend}"),
         &parity::compare(&detector, &fixture, assets::image, &options, parity::FP32),
     );
 }
