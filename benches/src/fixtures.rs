@@ -1,7 +1,7 @@
 //! Model files, photos and a generated full YOLOv3.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
@@ -24,17 +24,22 @@ pub fn images_dir() -> PathBuf {
 ///
 /// [`io::ErrorKind::NotFound`] when the file is missing.
 pub fn fetched(path: PathBuf) -> io::Result<PathBuf> {
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!(
-                "{} is missing: run `python3 scripts/fetch_assets.py` first (the README's test command does)",
-                path.display()
-            ),
-        ))
+    present(path, Path::is_file, "")
+}
+
+/// `path` if `exists` says so, else the error naming the fetch command
+/// (`python3 scripts/fetch_assets.py` with `flags`).
+fn present(path: PathBuf, exists: fn(&Path) -> bool, flags: &str) -> io::Result<PathBuf> {
+    if exists(&path) {
+        return Ok(path);
     }
+    Err(io::Error::new(
+        io::ErrorKind::NotFound,
+        format!(
+            "{} is missing: run `python3 scripts/fetch_assets.py{flags}` first (the README's test command does)",
+            path.display()
+        ),
+    ))
 }
 
 /// `models/yolov3-tiny.cfg`.
@@ -88,18 +93,7 @@ pub fn yolov4_tiny_weights() -> io::Result<PathBuf> {
 ///
 /// When it has not been fetched.
 pub fn extra_model(name: &str) -> io::Result<PathBuf> {
-    let path = models_dir().join(name);
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!(
-                "{} is missing: run `python3 scripts/fetch_assets.py --extra-models` first (the README's test command does)",
-                path.display()
-            ),
-        ))
-    }
+    present(models_dir().join(name), Path::is_file, " --extra-models")
 }
 
 /// `runtimes/<backend>/` (override with `YOLOO_RUNTIMES_DIR`), where
@@ -116,18 +110,7 @@ pub fn runtime_dir(backend: yoloo_core::Backend) -> PathBuf {
 ///
 /// When it has not been fetched.
 pub fn calibration_dir() -> io::Result<PathBuf> {
-    let dir = root().join("assets/calibration");
-    if dir.is_dir() {
-        Ok(dir)
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            format!(
-                "{} is missing: run `python3 scripts/fetch_assets.py` first",
-                dir.display()
-            ),
-        ))
-    }
+    present(root().join("assets/calibration"), Path::is_dir, "")
 }
 
 /// The full YOLOv3 (Darknet-53 backbone, three heads, 107 sections numbered
