@@ -47,7 +47,7 @@ pub enum UploadRefused {
 /// An image file's bytes, as OpenAPI documents a binary body or file field
 /// (`type: string, format: binary`).
 #[derive(Debug, utoipa::ToSchema)]
-#[schema(value_type = String, format = Binary)]
+#[schema(value_type = String, format = Binary, min_length = 1)]
 pub struct ImageBytes(pub Vec<u8>);
 
 /// The formats the services take, with their MIME types.

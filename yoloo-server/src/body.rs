@@ -228,6 +228,30 @@ pub async fn read_raw(body: Body, limit: usize, declared: Option<u64>) -> Result
     Ok(Bytes::from(buf))
 }
 
+/// What a multipart field's name may be, as a regular expression (the
+/// OpenAPI documents' `propertyNames`): printable ASCII, at least one
+/// character. Every field name the services read is such a name.
+pub const FIELD_NAME_PATTERN: &str = "^[ -~]+$";
+
+/// A multipart field's name, refused (400 `invalid_multipart`) unless it
+/// matches [`FIELD_NAME_PATTERN`].
+///
+/// # Errors
+///
+/// The 400 for a missing, empty or non-printable name.
+pub fn field_name(name: Option<&str>) -> Result<&str, ApiError> {
+    match name {
+        Some(n) if !n.is_empty() && n.bytes().all(|b| (b' '..=b'~').contains(&b)) => Ok(n),
+        _ => Err(ApiError::new(
+            ErrorCode::InvalidMultipart,
+            format!(
+                "a form field's name must be printable ASCII, got {:?}",
+                name.unwrap_or_default()
+            ),
+        )),
+    }
+}
+
 /// The answer to a body that is not a multipart form.
 pub fn not_multipart(rejection: &MultipartRejection) -> ApiError {
     ApiError::new(

@@ -15,22 +15,23 @@ use crate::state::AppState;
 /// DeepStack's default `min_confidence`.
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.4;
 
-/// The multipart form of `POST /v1/detect`: the image file.
+/// The multipart form of `POST /v1/detect`: the image file (other fields are
+/// ignored).
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // documents the form for OpenAPI; read field by field
 pub struct DetectForm {
     /// The image file.
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     pub image: Vec<u8>,
 }
 
 /// DeepStack's multipart form: the image plus its optional text fields
-/// (each at most 4096 bytes).
+/// (each at most 4096 bytes; other fields are ignored).
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // documents the form for OpenAPI; read field by field
 pub struct ImageForm {
     /// The image file.
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     pub image: Vec<u8>,
     /// Minimum confidence, in [0, 1] (default 0.4).
     #[schema(value_type = f32, required = false, minimum = 0.0, maximum = 1.0)]

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, header};
 use yoloo_api::upload::inspect;
 pub use yoloo_server::body::discard;
 use yoloo_server::body::{
-    Reading, declared_length, multipart_error, not_multipart, read_raw, refuse_declared,
+    Reading, declared_length, field_name, multipart_error, not_multipart, read_raw, refuse_declared,
 };
 
 use crate::error::{ApiError, ErrorCode};
@@ -109,7 +109,7 @@ pub async fn read(req: Request, limit: usize, allow_raw: bool) -> Result<Upload,
                     .await
                     .map_err(|e| multipart_error(&e, limit))?;
                 let Some(field) = field else { break };
-                let name = field.name().unwrap_or("").to_owned();
+                let name = field_name(field.name())?.to_owned();
                 let is_file = field.file_name().is_some();
                 let bytes = field
                     .bytes()

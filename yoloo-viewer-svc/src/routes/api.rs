@@ -25,7 +25,9 @@ pub const MAX_PAGE: usize = 100;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Id of the last record of the previous page (its `next_cursor`).
+    /// Id of the last record of the previous page (its `next_cursor`): a
+    /// ULID; empty means the first page.
+    #[param(pattern = "^([0-7][0-9A-HJKMNP-TV-Z]{25})?$")]
     pub cursor: Option<String>,
     /// Page size, 1–100 (default `YOLOO_PAGE_SIZE`).
     #[param(minimum = 1, maximum = 100)]
@@ -41,11 +43,12 @@ pub struct ImagePage {
     pub next_cursor: Option<String>,
 }
 
-/// The upload form: one image in field `input_image`.
+/// The upload form: one image in field `input_image` (other fields are
+/// ignored).
 #[derive(Debug, ToSchema)]
 pub struct UploadForm {
     /// The image file (JPEG, PNG, GIF, BMP, WebP or TIFF, by content).
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     pub input_image: Vec<u8>,
 }
 

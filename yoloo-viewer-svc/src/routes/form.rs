@@ -6,7 +6,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Query, Request};
 use yoloo_api::ErrorCode;
 use yoloo_server::ApiError;
-use yoloo_server::body::{Reading, multipart_error, not_multipart};
+use yoloo_server::body::{Reading, field_name, multipart_error, not_multipart};
 
 use crate::config::Config;
 use crate::process::Upload;
@@ -56,7 +56,7 @@ pub async fn read_uploads(config: &Config, req: Request) -> Result<Vec<Upload>, 
             Ok(None) => break,
             Err(e) => return Err(multipart_error(&e, limit)),
         };
-        if field.name() != Some(FIELD) {
+        if field_name(field.name())? != FIELD {
             continue;
         }
         let filename = field.file_name().unwrap_or_default().to_owned();

@@ -37,7 +37,7 @@ pub struct ApiDoc;
 /// Every route.
 pub fn router(state: SharedState) -> Router {
     let body_limit = form::body_limit(&state.config);
-    let app = yoloo_server::health::common_routes(Router::new(), ApiDoc::openapi())
+    let app = yoloo_server::health::common_routes(Router::new(), ApiDoc::openapi)
         .route("/", get(pages::index))
         .route("/upload", post(pages::upload))
         .route("/images/{id}", get(pages::detail))
