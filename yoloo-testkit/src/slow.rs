@@ -24,6 +24,21 @@ pub enum Pace {
     },
 }
 
+impl Pace {
+    /// The `i`-th of a mix of the three kinds, each declaring 10 MB.
+    pub fn nth(i: usize) -> Self {
+        match i % 3 {
+            0 => Self::Stall {
+                declared: 10_000_000,
+            },
+            1 => Self::Chunked,
+            _ => Self::Trickle {
+                declared: 10_000_000,
+            },
+        }
+    }
+}
+
 /// How a slow client's connection ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {
@@ -201,6 +216,20 @@ pub fn slow_header(addr: SocketAddr, hold: Duration) -> Option<Duration> {
         }
     }
     None
+}
+
+/// Asserts that a header line sent at a byte a second to `addr` is closed
+/// once `timeout` (the service's `YOLOO_HEADER_TIMEOUT`) is over, allowing
+/// half a second for the timer and scheduling on a shared machine; returns
+/// when it was closed.
+pub fn assert_header_timeout(addr: SocketAddr, timeout: Duration) -> Duration {
+    let closed = slow_header(addr, 4 * timeout).expect("the slow header connection is still open");
+    eprintln!("slow header line closed after {closed:?}");
+    assert!(
+        closed <= timeout + Duration::from_millis(500),
+        "closed after {closed:?}"
+    );
+    closed
 }
 
 #[cfg(test)]
