@@ -3,8 +3,9 @@
 #   1. fetch the yolov3-tiny model, the test and calibration photos, the real
 #      models of the other families (--extra-models, never committed) and the
 #      ONNX Runtime and OpenVINO libraries (SHA-256 verified, cached);
-#   2. a Python virtualenv with ONNX Runtime (export check) and the DeepStack
-#      clients (detector service compatibility);
+#   2. a Python virtualenv with ONNX Runtime (export check), the DeepStack
+#      clients (detector service compatibility), moto and schemathesis (both
+#      services against their OpenAPI documents);
 #   3. the static checks of k8s/ and the Dockerfiles (scripts/check-k8s.sh);
 #   4. every Rust test, doc test and a one-iteration run of every benchmark.
 # Tests run the real model, so everything is built optimised (--release).
@@ -14,11 +15,12 @@ cd "$(dirname "$0")/.."
 python3 scripts/fetch_assets.py --quiet --runtimes --extra-models
 
 venv="${YOLOO_VENV:-${YOLOO_CACHE:-$HOME/.cache/yoloo}/venv}"
-# ONNX Runtime, the DeepStack clients, moto; remade when the requirements change.
+# ONNX Runtime, the DeepStack clients, moto, schemathesis; remade when the requirements change.
 source scripts/venv.sh
 ensure_venv "$venv" scripts/requirements-test.txt scripts/requirements-test-nodeps.txt
 export YOLOO_PYTHON="$venv/bin/python"
 export YOLOO_MOTO_SERVER="$venv/bin/moto_server"
+export YOLOO_SCHEMATHESIS="$venv/bin/st"
 
 # yoloo-viewer-svc's browser test: playwright-core (drives Debian's chromium).
 browser=yoloo-viewer-svc/tests/browser

@@ -126,24 +126,40 @@ pub struct DetectResponse {
     pub timings_ms: Timings,
 }
 
+/// The resize modes `resize` takes (the OpenAPI enum; the field itself is
+/// text, checked by the service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ResizeName {
+    /// Stretched to the network input, as OpenCV's `blobFromImage`.
+    Stretch,
+    /// Scaled keeping the aspect ratio, padded.
+    Letterbox,
+}
+
 /// Query parameters of `POST /v1/detect`; unset ones take the service's defaults.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DetectParams {
     /// Minimum confidence, in [0, 1] (default: the model family's, e.g. Darknet 0.5, Ultralytics 0.25).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 0.0, maximum = 1.0)]
     pub confidence: Option<f32>,
     /// NMS IoU threshold, in [0, 1] (default: the model family's, e.g. Darknet 0.4, Ultralytics 0.7).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(minimum = 0.0, maximum = 1.0)]
     pub iou: Option<f32>,
     /// Class-agnostic NMS (default: the model family's; per class except YOLOX).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agnostic: Option<bool>,
     /// `stretch` or `letterbox` (default: the model family's: Darknet stretch, others letterbox).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<ResizeName>, inline)]
     pub resize: Option<String>,
-    /// Comma-separated class labels to keep, e.g. `person,car`.
+    /// Comma-separated class labels to keep, e.g. `person,car` (names from
+    /// `GET /v1/models`; an unknown one is a 400).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(min_length = 1)]
     pub classes: Option<String>,
     /// At most this many detections (default: the model family's, e.g. Darknet 100, Ultralytics 300).
     #[serde(skip_serializing_if = "Option::is_none")]

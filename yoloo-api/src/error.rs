@@ -18,8 +18,13 @@ pub enum ErrorCode {
     InvalidMultipart,
     /// The API key is missing or wrong (401).
     Unauthorized,
+    /// A state-changing request sent from another site (its `Origin` or
+    /// `Sec-Fetch-Site` says so): refused (403).
+    CrossSiteRequest,
     /// No such route, or no such record (404).
     NotFound,
+    /// The body did not arrive within `YOLOO_BODY_TIMEOUT` (408).
+    RequestTimeout,
     /// The body is over `YOLOO_MAX_BODY_BYTES` (413).
     PayloadTooLarge,
     /// More files in one form than `YOLOO_MAX_FILES` (413).
@@ -54,7 +59,9 @@ impl ErrorCode {
         match self {
             Self::InvalidParameter | Self::MissingImage | Self::InvalidMultipart => 400,
             Self::Unauthorized => 401,
+            Self::CrossSiteRequest => 403,
             Self::NotFound => 404,
+            Self::RequestTimeout => 408,
             Self::PayloadTooLarge | Self::TooManyFiles => 413,
             Self::UnsupportedMediaType => 415,
             Self::UndecodableImage | Self::TooManyPixels => 422,
@@ -92,7 +99,9 @@ impl ErrorCode {
             Self::MissingImage => "missing_image",
             Self::InvalidMultipart => "invalid_multipart",
             Self::Unauthorized => "unauthorized",
+            Self::CrossSiteRequest => "cross_site_request",
             Self::NotFound => "not_found",
+            Self::RequestTimeout => "request_timeout",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyFiles => "too_many_files",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -154,7 +163,9 @@ mod tests {
             ErrorCode::MissingImage,
             ErrorCode::InvalidMultipart,
             ErrorCode::Unauthorized,
+            ErrorCode::CrossSiteRequest,
             ErrorCode::NotFound,
+            ErrorCode::RequestTimeout,
             ErrorCode::PayloadTooLarge,
             ErrorCode::TooManyFiles,
             ErrorCode::UnsupportedMediaType,

@@ -44,6 +44,12 @@ pub enum UploadRefused {
     Unprocessable(ErrorBody),
 }
 
+/// An image file's bytes, as OpenAPI documents a binary body or file field
+/// (`type: string, format: binary`).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary, min_length = 1)]
+pub struct ImageBytes(pub Vec<u8>);
+
 /// The formats the services take, with their MIME types.
 const ACCEPTED: [(ImageFormat, &str); 6] = [
     (ImageFormat::Jpeg, "image/jpeg"),

@@ -11,9 +11,9 @@ pub use yoloo_server::ApiError;
 
 /// The same error in DeepStack's envelope: `{"success": false, "error": "..."}`.
 ///
-/// DeepStack answers bad input with 400; the status codes here stay the
-/// precise ones (413, 415, 422 → 400 for DeepStack clients, which only know
-/// 200/400/500), 401 and 503 are kept.
+/// DeepStack answers bad input with 400: 413, 415 and 422 become 400 for
+/// DeepStack clients (which only know 200/400/500); 401, 408 (the body did
+/// not arrive in time) and 503 are kept.
 #[derive(Debug)]
 pub struct DeepStackError(pub ApiError);
 
@@ -36,6 +36,7 @@ impl IntoResponse for DeepStackError {
     fn into_response(self) -> Response {
         let status = match self.0.status() {
             s @ (StatusCode::UNAUTHORIZED
+            | StatusCode::REQUEST_TIMEOUT
             | StatusCode::SERVICE_UNAVAILABLE
             | StatusCode::INTERNAL_SERVER_ERROR) => s,
             _ => StatusCode::BAD_REQUEST,

@@ -4,7 +4,10 @@
 //! * Admission is immediate and comes before the body is read: a request
 //!   takes one of `workers + queue_size` places ([`Engine::admit`]) or is
 //!   refused at once (503), so overload never piles up and at most that many
-//!   request bodies are held in memory, however many clients connect.
+//!   request bodies are held in memory, however many clients connect. A
+//!   body that has not arrived within `YOLOO_BODY_TIMEOUT` of its headers
+//!   fails (408) and its place is released, so slow clients hold places for
+//!   a bounded time (yoloo-server's README, "Slow clients").
 //! * A job whose client has hung up while it waited (its reply channel is
 //!   closed) is dropped without decoding or inference.
 //! * Decoding, inference, drawing and encoding all run on the workers, so the

@@ -111,7 +111,11 @@ pub async fn serve(
     let started = Instant::now();
     let state = AppState::new(config.clone(), yoloo_server::metrics::handle());
     telemetry::describe();
-    let mut server = Server::start(listener, routes::router(state.clone()))?;
+    let mut server = Server::start(
+        listener,
+        routes::router(state.clone()),
+        config.server.client_timeouts(),
+    )?;
 
     let load_config = config.clone();
     let mut loader = tokio::task::spawn_blocking(move || load_engine(&load_config));

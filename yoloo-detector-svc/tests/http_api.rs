@@ -289,6 +289,36 @@ async fn deepstack_route_answers_like_deepstack() {
     assert!(err["error"].as_str().unwrap().contains("image"));
 }
 
+/// A DeepStack text field over 4096 bytes is refused in DeepStack's
+/// envelope, not dropped (which would run with the 0.4 default): here
+/// `min_confidence` is "0.99" padded with spaces to 4097 bytes.
+#[tokio::test(flavor = "multi_thread")]
+async fn deepstack_fields_over_4096_bytes_are_refused() {
+    let svc = start_detector(&[], &[]);
+    let bus = read(image("bus.jpg"));
+    let padded = format!("0.99{}", " ".repeat(4093));
+    assert_eq!(padded.len(), 4097);
+    let form = Form::new()
+        .part("image", Part::bytes(bus.clone()).file_name("image"))
+        .text("min_confidence", padded);
+    let r = post_form(&client(), &svc.url("/v1/vision/detection"), form).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let err: Value = r.json().await.unwrap();
+    assert_eq!(err["success"], false, "{err}");
+    assert!(
+        err["error"].as_str().unwrap().contains("min_confidence"),
+        "{err}"
+    );
+    // 4096 bytes is still a field: "0.99" and spaces, trimmed, is 0.99.
+    let form = Form::new()
+        .part("image", Part::bytes(bus).file_name("image"))
+        .text("min_confidence", format!("0.99{}", " ".repeat(4092)));
+    let r = post_form(&client(), &svc.url("/v1/vision/detection"), form).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let ok: DeepStackResponse = r.json().await.unwrap();
+    assert!(ok.predictions.is_empty(), "{ok:?}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn api_key_is_checked_only_when_configured() {
     let svc = start_detector(&[], &[("YOLOO_API_KEY", "s3cret")]);

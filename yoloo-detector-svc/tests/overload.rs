@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use yoloo_testkit::http::{client, get_text, install_tls, post_jpeg};
+use yoloo_testkit::http::{client, get_text, install_tls, metric, post_jpeg};
 use yoloo_testkit::service::start_detector;
 use yoloo_testkit::{image, read};
 
@@ -106,12 +106,6 @@ async fn thirty_concurrent_requests_on_a_queue_of_two_get_200_or_503() {
         )),
         "{metrics}"
     );
-}
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
-        .unwrap_or(0.0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -29,6 +29,17 @@ pub struct ServerArgs {
     #[arg(long, env = "YOLOO_SHUTDOWN_GRACE", default_value_t = 20.0)]
     pub shutdown_grace: f64,
 
+    /// Seconds a client has to send a request's line and headers (and the
+    /// longest an idle keep-alive connection stays open); then the connection
+    /// is closed. 0 = no limit.
+    #[arg(long, env = "YOLOO_HEADER_TIMEOUT", default_value_t = 10.0)]
+    pub header_timeout: f64,
+
+    /// Seconds a request's body has to arrive, counted from its headers; then
+    /// 408 and whatever place the request held is released. 0 = no limit.
+    #[arg(long, env = "YOLOO_BODY_TIMEOUT", default_value_t = 30.0)]
+    pub body_timeout: f64,
+
     /// Log format.
     #[arg(long, env = "YOLOO_LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
@@ -46,6 +57,28 @@ impl ServerArgs {
             grace: secs(self.shutdown_grace),
         }
     }
+
+    /// How long a client may take to send its headers and its body (`None`:
+    /// no limit, from 0, a negative value or NaN).
+    pub fn client_timeouts(&self) -> ClientTimeouts {
+        let limit = |s| Some(secs(s)).filter(|d| !d.is_zero());
+        ClientTimeouts {
+            header: limit(self.header_timeout),
+            body: limit(self.body_timeout),
+        }
+    }
+}
+
+/// How long a client may take to send a request, so slow or stalled clients
+/// cannot hold connections and places for ever ([`crate::Server::start`]
+/// applies both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientTimeouts {
+    /// `YOLOO_HEADER_TIMEOUT`: the request line and headers (HTTP/1), and
+    /// the idle time between requests on a kept-alive connection.
+    pub header: Option<Duration>,
+    /// `YOLOO_BODY_TIMEOUT`: the whole body, counted from the headers.
+    pub body: Option<Duration>,
 }
 
 /// The model files (`#[command(flatten)]` into a service's `Config`).
@@ -346,6 +379,19 @@ mod tests {
             }
         );
         assert_eq!(c.server.log_format, LogFormat::Pretty);
+        assert_eq!(
+            c.server.client_timeouts(),
+            ClientTimeouts {
+                header: Some(Duration::from_secs(10)),
+                body: Some(Duration::from_secs(30))
+            }
+        );
+        let c = Cli::parse_from(["x", "--header-timeout", "0", "--body-timeout", "1.5"]);
+        assert_eq!(c.server.client_timeouts().header, None);
+        assert_eq!(
+            c.server.client_timeouts().body,
+            Some(Duration::from_millis(1500))
+        );
         let c = Cli::parse_from(["x", "--drain-delay=-1", "--shutdown-grace", "2.5"]);
         assert_eq!(c.server.drain().delay, Duration::ZERO);
         assert_eq!(c.server.drain().grace, Duration::from_millis(2500));

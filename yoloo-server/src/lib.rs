@@ -11,7 +11,9 @@ pub mod metrics;
 pub mod server;
 pub mod shutdown;
 
-pub use args::{BackendSetting, DetectArgs, Drain, LoadError, LogFormat, ModelArgs, ServerArgs};
+pub use args::{
+    BackendSetting, ClientTimeouts, DetectArgs, Drain, LoadError, LogFormat, ModelArgs, ServerArgs,
+};
 pub use error::ApiError;
 pub use server::Server;
 pub use shutdown::Stop;

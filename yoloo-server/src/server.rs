@@ -1,16 +1,29 @@
 //! Running a service: the `listening on ADDR` announcement, then serving until
 //! told to stop, then draining.
+//!
+//! The accept loop is hyper-util's (what `axum::serve` runs too) so that the
+//! connection builder can be configured: a header-read timeout on HTTP/1, and
+//! every request body behind the body deadline ([`crate::body::Deadline`]).
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::ServiceExt;
 
-use crate::args::Drain;
+use crate::args::{ClientTimeouts, Drain};
+use crate::body::Deadline;
 use crate::shutdown::Stop;
 
 /// A service's HTTP server, serving from [`Server::start`] until
@@ -27,22 +40,23 @@ impl Server {
     /// `listening on ADDR`: the first line on stdout (for whoever started the
     /// process with port 0) and a log line.
     ///
+    /// `timeouts` bound slow clients: an HTTP/1 connection that has not sent a
+    /// request's headers within `header` (counted from its first byte, or from
+    /// the end of the previous answer on a kept-alive connection) is closed;
+    /// a body that has not arrived within `body` of the headers fails with
+    /// [`crate::body::BodyTimeout`], which the body readers answer with 408.
+    ///
     /// # Errors
     ///
     /// When the listener has no local address.
-    pub fn start(listener: TcpListener, app: Router) -> io::Result<Self> {
+    pub fn start(listener: TcpListener, app: Router, timeouts: ClientTimeouts) -> io::Result<Self> {
         let addr = listener.local_addr()?;
         announce(addr);
-        let (close, mut closed) = watch::channel(false);
-        let serve = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = closed.wait_for(|closed| *closed).await;
-            })
-            .into_future();
+        let (close, closed) = watch::channel(false);
         Ok(Self {
             addr,
             close,
-            task: tokio::spawn(serve),
+            task: tokio::spawn(accept_loop(listener, app, timeouts, closed)),
             upkeep: crate::metrics::spawn_upkeep(),
         })
     }
@@ -105,6 +119,58 @@ impl Drop for Server {
         self.upkeep.abort();
         self.task.abort();
     }
+}
+
+/// Accepts connections until `closed`, then waits for the open ones to finish
+/// their requests (each is told to close once idle).
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    timeouts: ClientTimeouts,
+    mut closed: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    if let Some(header) = timeouts.header {
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header);
+    }
+    let deadline = Deadline::new(timeouts.body);
+    let service = app.map_request(move |req: Request<Incoming>| deadline.wrap(req.map(Body::new)));
+    let graceful = GracefulShutdown::new();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = closed.wait_for(|closed| *closed) => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: not the listener's
+                // fault; wait a little instead of spinning (as axum::serve does).
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service.clone()),
+            )
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 fn announce(addr: SocketAddr) {

@@ -68,6 +68,15 @@ pub async fn get_json(c: &reqwest::Client, url: &str) -> serde_json::Value {
     r.json().await.expect("a JSON body")
 }
 
+/// The value of the Prometheus sample `name` (with its labels, e.g.
+/// `yoloo_rejected_total{reason="overloaded"}`) in the exposition `text`;
+/// 0 when absent.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
 /// A multipart form with the viewer's `input_image` files.
 pub fn viewer_form(files: &[(&str, Vec<u8>)]) -> reqwest::multipart::Form {
     let mut f = reqwest::multipart::Form::new();

@@ -9,6 +9,7 @@ pub mod onnx_runtime;
 pub mod parity;
 pub mod programs;
 pub mod service;
+pub mod slow;
 
 pub use assets::{coco_names, image, image_bytes, read, root, tiny_cfg, tiny_weights};
 pub use service::Service;

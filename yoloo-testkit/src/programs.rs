@@ -142,3 +142,54 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// Runs schemathesis (`$YOLOO_SCHEMATHESIS`, else `st` on PATH; PyPI
+/// `schemathesis`, pinned in `scripts/requirements-test.txt`) against the
+/// OpenAPI document of the service at `base` with every check
+/// (`--checks all`), bounded: `max_examples` per operation in the fuzzing
+/// phase, one worker, the settings of `scripts/schemathesis.toml`, and
+/// killed (a failure) after `max_time`. Returns whether it found nothing,
+/// and its report. `None` when it is missing and `YOLOO_SKIP_SCHEMATHESIS=1`.
+pub fn schemathesis(base: &str, max_examples: u32, max_time: Duration) -> Option<(bool, String)> {
+    let bin = require_program(
+        "st",
+        "YOLOO_SCHEMATHESIS",
+        "YOLOO_SKIP_SCHEMATHESIS",
+        "pip install -r scripts/requirements-test.txt (scripts/test.sh does it)",
+    )?;
+    let config = crate::root().join("scripts/schemathesis.toml");
+    let report = tempfile::NamedTempFile::new().expect("a temporary file");
+    let mut child = Command::new(bin)
+        .arg("--config-file")
+        .arg(&config)
+        .arg("--no-color")
+        .args(["run", &format!("{base}/openapi.json")])
+        .args(["--checks", "all"])
+        .args(["--max-examples", &max_examples.to_string()])
+        .args(["--workers", "1"])
+        .stdin(Stdio::null())
+        .stdout(report.reopen().expect("the report file"))
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run schemathesis");
+    let started = Instant::now();
+    let status = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break Some(status);
+        }
+        if started.elapsed() > max_time {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mut text = std::fs::read_to_string(report.path()).unwrap_or_default();
+    if status.is_none() {
+        text.push_str(&format!(
+            "\nschemathesis did not finish within {max_time:?}\n"
+        ));
+    }
+    eprintln!("schemathesis took {:.0?}", started.elapsed());
+    Some((status.is_some_and(|s| s.success()), text))
+}

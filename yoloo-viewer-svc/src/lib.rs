@@ -32,7 +32,11 @@ pub async fn serve(
     listener: TcpListener,
     stop: impl Future<Output = Stop>,
 ) -> anyhow::Result<()> {
-    let mut server = Server::start(listener, routes::router(state.clone()))?;
+    let mut server = Server::start(
+        listener,
+        routes::router(state.clone()),
+        state.config.server.client_timeouts(),
+    )?;
     tracing::info!(
         detector = state.detector.kind(),
         records = state.records.kind(),

@@ -19,6 +19,7 @@ use crate::detect::Outcome;
 use crate::error::{AppError, BlobError, DetectError};
 use crate::state::AppState;
 use crate::store::blobs::{ext_for_mime, key_for};
+use crate::store::record::clean_filename;
 use crate::store::{BlobKind, Record, Status};
 
 /// Longest side of a gallery thumbnail.
@@ -87,16 +88,6 @@ pub fn rfc3339(t: SystemTime) -> String {
         .unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
-}
-
-fn clean_filename(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let s: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
-    if s.trim().is_empty() {
-        "image".into()
-    } else {
-        s
-    }
 }
 
 /// Checks an upload: not empty, under the size limit, a supported type by

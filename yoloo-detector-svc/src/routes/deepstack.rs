@@ -15,16 +15,29 @@ use crate::state::AppState;
 /// DeepStack's default `min_confidence`.
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.4;
 
-/// The multipart form: the image plus DeepStack's optional fields.
+/// The multipart form of `POST /v1/detect`: the image file (other fields are
+/// ignored).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // documents the form for OpenAPI; read field by field
+pub struct DetectForm {
+    /// The image file.
+    #[schema(value_type = String, format = Binary, min_length = 1)]
+    pub image: Vec<u8>,
+}
+
+/// DeepStack's multipart form: the image plus its optional text fields
+/// (each at most 4096 bytes; other fields are ignored).
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)] // documents the form for OpenAPI; read field by field
 pub struct ImageForm {
     /// The image file.
-    #[schema(content_media_type = "application/octet-stream")]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     pub image: Vec<u8>,
-    /// Minimum confidence, in [0, 1] (DeepStack route only; default 0.4).
+    /// Minimum confidence, in [0, 1] (default 0.4).
+    #[schema(value_type = f32, required = false, minimum = 0.0, maximum = 1.0)]
     pub min_confidence: Option<f32>,
-    /// Required when the service has `YOLOO_API_KEY` (DeepStack route only).
+    /// Required when the service has `YOLOO_API_KEY`.
+    #[schema(value_type = String, required = false, max_length = 4096)]
     pub api_key: Option<String>,
 }
 
@@ -83,7 +96,7 @@ pub async fn detection(
     req: Request,
 ) -> Result<Json<DeepStackResponse>, DeepStackError> {
     let started = std::time::Instant::now();
-    let (admission, req) = jobs::admit(&state, req).await?;
+    let (admission, req) = jobs::admit(&state, req)?;
     let upload = upload::read(req, state.config().max_body_bytes, false).await?;
     if let Some(expected) = &state.config().api_key {
         let given = upload.fields.get("api_key").map_or("", String::as_str);

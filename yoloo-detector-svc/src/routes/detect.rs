@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use image::ImageFormat;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use yoloo_api::upload::UploadRefused;
+use yoloo_api::upload::{ImageBytes, UploadRefused};
 use yoloo_api::{DetectParams, DetectResponse, Detection, Timings, counts, ms};
 use yoloo_core::Labels;
 use yoloo_core::detector::DetectOptions;
@@ -104,15 +104,15 @@ fn render_for(headers: &HeaderMap) -> Render {
     request_body(
         description = "The image: raw bytes, or multipart with file field `image`",
         content(
-            (Vec<u8> = "image/jpeg"),
-            (Vec<u8> = "image/png"),
-            (Vec<u8> = "application/octet-stream"),
-            (inline(crate::routes::deepstack::ImageForm) = "multipart/form-data"),
+            (ImageBytes = "image/jpeg"),
+            (ImageBytes = "image/png"),
+            (ImageBytes = "application/octet-stream"),
+            (inline(crate::routes::deepstack::DetectForm) = "multipart/form-data"),
         )
     ),
     responses(
         (status = 200, description = "Detections (or the annotated image with Accept: image/jpeg|image/png)",
-            content((DetectResponse = "application/json"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
+            content((DetectResponse = "application/json"), (ImageBytes = "image/jpeg"), (ImageBytes = "image/png"))),
         (status = 400, description = "Bad parameter, empty body or malformed form", body = ErrorBody),
         UploadRefused,
         (status = 503, description = "Overloaded or not ready; see Retry-After", body = ErrorBody),
@@ -134,11 +134,11 @@ pub async fn detect(
         Ok(options) => options,
         Err(e) => {
             // Refused before reading the body: drain it so the connection stays usable.
-            upload::drain(req.into_body(), 0).await;
+            upload::discard(req.into_body());
             return Err(e);
         }
     };
-    let (admission, req) = jobs::admit(&state, req).await?;
+    let (admission, req) = jobs::admit(&state, req)?;
     let engine = state.engine_or_503()?;
     let render = render_for(req.headers());
     let upload = upload::read(req, state.config().max_body_bytes, true).await?;

@@ -4,6 +4,8 @@ use axum::body::Bytes;
 use axum::extract::Request;
 use yoloo_core::detector::DetectOptions;
 
+use yoloo_server::body::refuse_declared;
+
 use crate::error::{ApiError, ErrorCode};
 use crate::inference::{Admission, Outcome, Render, Submit};
 use crate::routes::upload;
@@ -12,16 +14,20 @@ use crate::telemetry;
 
 /// Takes a place in the engine before the body of `req` is read, so the
 /// bodies held in memory are bounded by the engine's places, not by the
-/// number of clients. Without a free place (or a loaded model) the body is
-/// drained and the request refused: 503 `overloaded` (or `not_ready`).
-pub async fn admit(state: &AppState, req: Request) -> Result<(Admission, Request), ApiError> {
+/// number of clients (a body that does not arrive within
+/// `YOLOO_BODY_TIMEOUT` gets 408 and gives its place back). A declared
+/// `Content-Length` over the limit is refused first (413), taking no place.
+/// Without a free place (or a loaded model) the request is refused at once,
+/// 503 `overloaded` (or `not_ready`), its body drained in the background.
+pub fn admit(state: &AppState, req: Request) -> Result<(Admission, Request), ApiError> {
+    let req = refuse_declared(req, state.config().max_body_bytes)?;
     let admitted = state
         .engine_or_503()
         .and_then(|engine| engine.admit().ok_or_else(overloaded));
     match admitted {
         Ok(admission) => Ok((admission, req)),
         Err(e) => {
-            upload::drain(req.into_body(), 0).await;
+            upload::discard(req.into_body());
             Err(e)
         }
     }

@@ -37,6 +37,79 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
+/// The document as served: [`ApiDoc`], and once the model is loaded, its
+/// class names as the only values `classes` takes (a pattern of
+/// comma-separated names), so that a client or fuzzer generating requests
+/// from it sends names the model knows.
+pub fn openapi(state: &AppState) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    use utoipa::openapi::{RefOr, Schema};
+    let mut doc = ApiDoc::openapi();
+    // Both forms take other text fields too (ignored), each at most
+    // MAX_TEXT_FIELD bytes like the ones they read.
+    let text = Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(upload::MAX_TEXT_FIELD))
+            .build(),
+    );
+    for path in ["/v1/detect", "/v1/vision/detection"] {
+        let body = doc
+            .paths
+            .paths
+            .get_mut(path)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut());
+        let Some(RefOr::T(body)) = body else { continue };
+        if let Some(RefOr::T(form)) = body.content.get_mut("multipart/form-data")
+            && let Some(RefOr::T(Schema::Object(o))) = form.schema.as_mut()
+        {
+            o.additional_properties = Some(Box::new(AdditionalProperties::RefOr(RefOr::T(
+                text.clone(),
+            ))));
+        }
+    }
+    let Some(engine) = state.engine() else {
+        return doc;
+    };
+    let names: Vec<String> = engine
+        .detector()
+        .labels()
+        .names()
+        .iter()
+        .map(|n| regex_escape(n))
+        .collect();
+    let one = format!("({})", names.join("|"));
+    let pattern = format!("^{one}(,{one})*$");
+    let detect = doc
+        .paths
+        .paths
+        .get_mut("/v1/detect")
+        .and_then(|item| item.post.as_mut());
+    let params = detect.and_then(|op| op.parameters.as_mut());
+    for p in params.into_iter().flatten() {
+        if let RefOr::T(p) = p
+            && p.name == "classes"
+            && let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut()
+        {
+            o.pattern = Some(pattern.clone());
+        }
+    }
+    doc
+}
+
+/// `s` with the characters that mean something in a regular expression escaped.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$-/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such route; see /openapi.json")
 }
@@ -44,7 +117,8 @@ async fn not_found() -> ApiError {
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().max_body_bytes;
-    let api = yoloo_server::health::common_routes(Router::new(), ApiDoc::openapi())
+    let doc_state = state.clone();
+    let api = yoloo_server::health::common_routes(Router::new(), move || openapi(&doc_state))
         .route("/v1/detect", post(detect::detect))
         .route("/v1/vision/detection", post(deepstack::detection))
         .route("/v1/models", get(detect::models))

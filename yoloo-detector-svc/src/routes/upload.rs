@@ -7,8 +7,10 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{HeaderMap, header};
 use yoloo_api::upload::inspect;
-pub use yoloo_server::body::drain;
-use yoloo_server::body::{declared_length, multipart_error, not_multipart, read_raw, too_large};
+pub use yoloo_server::body::discard;
+use yoloo_server::body::{
+    Reading, declared_length, field_name, multipart_error, not_multipart, read_raw, refuse_declared,
+};
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -16,8 +18,9 @@ use crate::error::{ApiError, ErrorCode};
 /// original detector).
 pub const IMAGE_FIELD: &str = "image";
 
-/// Text fields longer than this are refused (they are parameters, not data).
-const MAX_TEXT_FIELD: usize = 4096;
+/// Text fields (parts without a file name) longer than this are refused
+/// with 400: they are parameters, not data.
+pub const MAX_TEXT_FIELD: usize = 4096;
 
 /// What a request carried.
 #[derive(Debug, Default)]
@@ -73,20 +76,20 @@ fn unsupported(got: &str, allow_raw: bool) -> ApiError {
 /// Reads the upload. `allow_raw` = false accepts multipart only.
 ///
 /// A declared `Content-Length` over `limit` is refused before any byte of the
-/// body is stored; a body that grows past it while streaming is cut off.
+/// body is stored; a body that grows past it while streaming is cut off; a
+/// text field over [`MAX_TEXT_FIELD`] bytes, or not UTF-8, is refused (400).
+/// While it reads, the request counts in `yoloo_requests_reading_body`.
 pub async fn read(req: Request, limit: usize, allow_raw: bool) -> Result<Upload, ApiError> {
+    let req = refuse_declared(req, limit)?;
     let declared = declared_length(req.headers());
-    if declared.is_some_and(|n| n > limit as u64) {
-        drain(req.into_body(), 0).await;
-        return Err(too_large(limit));
-    }
     let kind = match body_kind(req.headers(), allow_raw) {
         Ok(kind) => kind,
         Err(e) => {
-            drain(req.into_body(), 0).await;
+            discard(req.into_body());
             return Err(e);
         }
     };
+    let _reading = Reading::start();
     match kind {
         BodyKind::Raw => {
             let bytes = read_raw(req.into_body(), limit, declared).await?;
@@ -106,23 +109,38 @@ pub async fn read(req: Request, limit: usize, allow_raw: bool) -> Result<Upload,
                     .await
                     .map_err(|e| multipart_error(&e, limit))?;
                 let Some(field) = field else { break };
-                let name = field.name().unwrap_or("").to_owned();
+                let name = field_name(field.name())?.to_owned();
+                let is_file = field.file_name().is_some();
                 let bytes = field
                     .bytes()
                     .await
                     .map_err(|e| multipart_error(&e, limit))?;
-                if name == IMAGE_FIELD && upload.image.is_none() {
-                    upload.image = Some(bytes);
-                } else if bytes.len() <= MAX_TEXT_FIELD {
-                    // Larger unknown parts (other files) are ignored.
-                    if let Ok(text) = String::from_utf8(bytes.to_vec()) {
-                        upload.fields.insert(name, text);
+                if name == IMAGE_FIELD {
+                    if upload.image.is_none() {
+                        upload.image = Some(bytes);
                     }
+                } else if !is_file {
+                    upload
+                        .fields
+                        .insert(name.clone(), text_field(&name, &bytes)?);
                 }
+                // Other files are ignored.
             }
             Ok(upload)
         }
     }
+}
+
+/// A text field's value: at most [`MAX_TEXT_FIELD`] bytes of UTF-8.
+fn text_field(name: &str, bytes: &[u8]) -> Result<String, ApiError> {
+    if bytes.len() > MAX_TEXT_FIELD {
+        return Err(ApiError::invalid(format!(
+            "form field {name:?} is {} bytes long; text fields take at most {MAX_TEXT_FIELD}",
+            bytes.len()
+        )));
+    }
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::invalid(format!("form field {name:?} is not UTF-8 text")))
 }
 
 /// Refuses, before queueing, what is empty, not an image in a supported

@@ -1,8 +1,8 @@
 //! The JSON API: `/api/images…`.
 
 use axum::Json;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -18,13 +18,19 @@ use crate::routes::form::{self, read_uploads};
 use crate::state::SharedState;
 use crate::store::{Record, valid_id};
 
+/// The largest page `limit` takes.
+pub const MAX_PAGE: usize = 100;
+
 /// `?cursor=&limit=`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Id of the last record of the previous page (its `next_cursor`).
+    /// Id of the last record of the previous page (its `next_cursor`): a
+    /// ULID; empty means the first page.
+    #[param(pattern = "^([0-7][0-9A-HJKMNP-TV-Z]{25})?$")]
     pub cursor: Option<String>,
     /// Page size, 1–100 (default `YOLOO_PAGE_SIZE`).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
 }
 
@@ -37,11 +43,12 @@ pub struct ImagePage {
     pub next_cursor: Option<String>,
 }
 
-/// The upload form: one image in field `input_image`.
+/// The upload form: one image in field `input_image` (other fields are
+/// ignored).
 #[derive(Debug, ToSchema)]
 pub struct UploadForm {
     /// The image file (JPEG, PNG, GIF, BMP, WebP or TIFF, by content).
-    #[schema(content_media_type = "application/octet-stream")]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     pub input_image: Vec<u8>,
 }
 
@@ -57,9 +64,16 @@ pub struct UploadForm {
 )]
 pub async fn list(
     State(state): State<SharedState>,
-    Query(q): Query<ListQuery>,
+    q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<ImagePage>, JsonError> {
-    let limit = q.limit.unwrap_or(state.config.page_size).clamp(1, 100);
+    let q = form::query(q)?;
+    let limit = match q.limit {
+        None => state.config.page_size.clamp(1, MAX_PAGE),
+        Some(n @ 1..=MAX_PAGE) => n,
+        Some(n) => {
+            return Err(ApiError::invalid(format!("limit {n} is not in 1–{MAX_PAGE}")).into());
+        }
+    };
     let cursor = form::cursor(q.cursor.as_deref())?;
     let page = state.records.list(cursor, limit).await?;
     Ok(Json(ImagePage {
@@ -104,13 +118,11 @@ pub async fn get_one(
         (status = 503, description = "A store is unavailable (nothing was saved); see Retry-After", body = ErrorBody),
     )
 )]
-pub async fn create(
-    State(state): State<SharedState>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Response, JsonError> {
+pub async fn create(State(state): State<SharedState>, req: Request) -> Result<Response, JsonError> {
+    let req = form::refuse_declared(&state.config, req)?;
     // Before the body is read: waiting uploads hold neither body nor pixels.
     let _permit = state.upload_permit().await?;
-    let mut uploads = read_uploads(&state.config, multipart).await?;
+    let mut uploads = read_uploads(&state.config, req).await?;
     let upload = match uploads.len() {
         0 => {
             return Err(ApiError::new(

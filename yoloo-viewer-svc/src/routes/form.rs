@@ -1,12 +1,12 @@
 //! Reading what a request sends, once for the pages and the API: the upload
-//! form (field `input_image`, the original PHP form's) and the gallery's
-//! `cursor`.
+//! form (field `input_image`, the original PHP form's), the gallery's
+//! `cursor`, and query strings.
 
-use axum::extract::Multipart;
-use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Multipart, Query, Request};
 use yoloo_api::ErrorCode;
 use yoloo_server::ApiError;
-use yoloo_server::body::{multipart_error, not_multipart};
+use yoloo_server::body::{Reading, field_name, multipart_error, not_multipart};
 
 use crate::config::Config;
 use crate::process::Upload;
@@ -15,14 +15,38 @@ use crate::store::valid_id;
 /// The form field of the original PHP upload form.
 pub const FIELD: &str = "input_image";
 
+/// Multipart framing allowance on top of the per-file limit.
+pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// The most one request may carry: `YOLOO_MAX_BODY_BYTES` of files (all of
+/// an upload's files together), plus the multipart framing.
+pub fn body_limit(config: &Config) -> usize {
+    config.max_body_bytes.saturating_add(MULTIPART_OVERHEAD)
+}
+
+/// Refuses a declared `Content-Length` over [`body_limit`] at once (413),
+/// before an upload slot is taken or a byte read.
+pub fn refuse_declared(config: &Config, req: Request) -> Result<Request, ApiError> {
+    yoloo_server::body::refuse_declared(req, body_limit(config))
+}
+
+/// A query string, or 400 `invalid_parameter` saying what is wrong with it
+/// (answered in the route's own shape: JSON or a page).
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::invalid(e.body_text()))
+}
+
 /// Reads every `input_image` file from a multipart body: at most
 /// `YOLOO_MAX_FILES` files and `YOLOO_MAX_BODY_BYTES` together. Empty parts
 /// with no file name (a form submitted without choosing a file) are skipped.
-pub async fn read_uploads(
-    config: &Config,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Vec<Upload>, ApiError> {
-    let mut multipart = multipart.map_err(|e| not_multipart(&e))?;
+/// While it reads, the request counts in `yoloo_requests_reading_body`.
+pub async fn read_uploads(config: &Config, req: Request) -> Result<Vec<Upload>, ApiError> {
+    let _reading = Reading::start();
+    let mut multipart = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| not_multipart(&e))?;
     let limit = config.max_body_bytes;
     let mut uploads = Vec::new();
     let mut total = 0usize;
@@ -32,7 +56,7 @@ pub async fn read_uploads(
             Ok(None) => break,
             Err(e) => return Err(multipart_error(&e, limit)),
         };
-        if field.name() != Some(FIELD) {
+        if field_name(field.name())? != FIELD {
             continue;
         }
         let filename = field.file_name().unwrap_or_default().to_owned();

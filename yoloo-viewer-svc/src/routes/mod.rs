@@ -4,6 +4,7 @@
 //! ([`errors`]).
 
 pub mod api;
+pub mod csrf;
 pub mod errors;
 pub mod form;
 pub mod health;
@@ -20,9 +21,6 @@ use utoipa::OpenApi;
 
 use crate::state::SharedState;
 
-/// Multipart framing allowance on top of the per-file limit.
-pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
-
 /// The OpenAPI description of the JSON API and the readiness probe
 /// ([`yoloo_server::health::openapi_json`] adds the shared routes).
 #[derive(OpenApi)]
@@ -38,13 +36,8 @@ pub struct ApiDoc;
 
 /// Every route.
 pub fn router(state: SharedState) -> Router {
-    // One request carries at most YOLOO_MAX_BODY_BYTES of files (all of an
-    // upload's files together), plus the multipart framing.
-    let body_limit = state
-        .config
-        .max_body_bytes
-        .saturating_add(MULTIPART_OVERHEAD);
-    let app = yoloo_server::health::common_routes(Router::new(), ApiDoc::openapi())
+    let body_limit = form::body_limit(&state.config);
+    let app = yoloo_server::health::common_routes(Router::new(), ApiDoc::openapi)
         .route("/", get(pages::index))
         .route("/upload", post(pages::upload))
         .route("/images/{id}", get(pages::detail))
@@ -58,6 +51,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .fallback(errors::not_found)
+        .layer(middleware::from_fn(csrf::refuse_cross_site))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),

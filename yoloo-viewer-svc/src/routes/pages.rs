@@ -3,8 +3,8 @@
 use std::time::SystemTime;
 
 use askama::Template;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -59,7 +59,7 @@ fn flash(code: Option<&str>, n: Option<u32>) -> Option<Flash> {
 }
 
 /// `?flash=&n=&cursor=`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
     flash: Option<String>,
     n: Option<u32>,
@@ -145,8 +145,9 @@ struct DetailPage {
 /// `/`: upload form and gallery.
 pub async fn index(
     State(state): State<SharedState>,
-    Query(q): Query<PageQuery>,
+    q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
+    let q = form::query(q)?;
     let cursor = form::cursor(q.cursor.as_deref())?;
     let page = state.records.list(cursor, state.config.page_size).await?;
     let now = SystemTime::now();
@@ -167,13 +168,11 @@ pub async fn index(
 
 /// `POST /upload`: one or more `input_image` files → 303 to the detail page
 /// (one file) or the gallery (several).
-pub async fn upload(
-    State(state): State<SharedState>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Response, PageError> {
+pub async fn upload(State(state): State<SharedState>, req: Request) -> Result<Response, PageError> {
+    let req = form::refuse_declared(&state.config, req)?;
     // Before the body is read: waiting uploads hold neither body nor pixels.
     let _permit = state.upload_permit().await?;
-    let uploads = read_uploads(&state.config, multipart).await?;
+    let uploads = read_uploads(&state.config, req).await?;
     if uploads.is_empty() {
         return Ok(Redirect::to("/?flash=no_image").into_response());
     }
@@ -213,8 +212,9 @@ pub async fn upload(
 pub async fn detail(
     State(state): State<SharedState>,
     Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
+    q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
+    let q = form::query(q)?;
     if !valid_id(&id) {
         return Err(AppError::NotFound(id).into());
     }

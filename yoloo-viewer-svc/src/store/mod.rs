@@ -26,20 +26,23 @@ impl Records {
         }
     }
 
-    /// The record with this id.
+    /// The record with this id (its file name cleaned: [`Record::cleaned`]).
     pub async fn get(&self, id: &str) -> Result<Option<Record>, RecordError> {
-        match self {
+        let record = match self {
             Self::Redb(s) => s.get(id).await,
             Self::Redis(s) => s.get(id).await,
-        }
+        }?;
+        Ok(record.map(Record::cleaned))
     }
 
-    /// Records older than `cursor` (an id), newest first.
+    /// Records older than `cursor` (an id), newest first (file names cleaned).
     pub async fn list(&self, cursor: Option<&str>, limit: usize) -> Result<Page, RecordError> {
-        match self {
+        let mut page = match self {
             Self::Redb(s) => s.list(cursor, limit).await,
             Self::Redis(s) => s.list(cursor, limit).await,
-        }
+        }?;
+        page.records = page.records.into_iter().map(Record::cleaned).collect();
+        Ok(page)
     }
 
     /// Reachable?

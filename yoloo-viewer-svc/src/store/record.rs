@@ -77,6 +77,13 @@ pub struct Record {
 }
 
 impl Record {
+    /// The record as it may be shown: its file name cleaned
+    /// ([`clean_filename`]), for records stored before names were.
+    pub fn cleaned(mut self) -> Self {
+        self.filename = clean_filename(&self.filename);
+        self
+    }
+
     /// "person ×3 · tie ×1", most frequent first.
     pub fn counts_text(&self) -> String {
         let mut v: Vec<(&String, &usize)> = self.counts.iter().collect();
@@ -93,6 +100,49 @@ impl Record {
             self.counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v
+    }
+}
+
+/// The longest file name kept, in characters (longer ones are cut).
+pub const MAX_FILENAME_CHARS: usize = 120;
+
+/// Characters that change how the text around them is shown without being
+/// seen themselves: the bidirectional controls (U+202E turns
+/// `\u{202E}gpj.exe` into what reads as `exe.jpg`), zero-width characters and
+/// the byte-order mark.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061C}' // ARABIC LETTER MARK
+        | '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // LRE, RLE, PDF, LRO, RLO
+        | '\u{2060}'..='\u{2069}' // word joiner … LRI, RLI, FSI, PDI
+        | '\u{FEFF}' // BOM
+        | '\u{FFF9}'..='\u{FFFB}' // interlinear annotation
+    )
+}
+
+/// A file name fit to store and show: the last path segment, without
+/// control or invisible formatting characters ([`invisible`]), at most
+/// [`MAX_FILENAME_CHARS`] characters; `image` when nothing is left.
+///
+/// ```
+/// use yoloo_viewer_svc::store::record::clean_filename;
+/// assert_eq!(clean_filename("C:\\photos\\cat.jpg"), "cat.jpg");
+/// assert_eq!(clean_filename("\u{202E}gpj.exe"), "gpj.exe");
+/// assert_eq!(clean_filename("\u{0}\n"), "image");
+/// ```
+pub fn clean_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let s: String = base
+        .chars()
+        .filter(|&c| !c.is_control() && !invisible(c))
+        .take(MAX_FILENAME_CHARS)
+        .collect();
+    let s = s.trim();
+    if s.is_empty() {
+        "image".into()
+    } else {
+        s.to_owned()
     }
 }
 
