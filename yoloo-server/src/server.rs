@@ -34,11 +34,16 @@ impl Server {
         let addr = listener.local_addr()?;
         announce(addr);
         let (close, mut closed) = watch::channel(false);
-        let serve = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = closed.wait_for(|closed| *closed).await;
-            })
-            .into_future();
+        // The peer address reaches handlers as `ConnectInfo<SocketAddr>`
+        // (e.g. to limit wrong passwords per client).
+        let serve = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = closed.wait_for(|closed| *closed).await;
+        })
+        .into_future();
         Ok(Self {
             addr,
             close,
