@@ -4,9 +4,8 @@
 //! `customyolov4==2` (fetched by `scripts/fetch_assets.py --extra-models`),
 //! and the converter's ONNX in ONNX Runtime.
 
-
-use yoloo_testkit::onnx_runtime as ort;
 use yoloo_testkit::assets;
+use yoloo_testkit::onnx_runtime as ort;
 
 use ndarray::ArrayD;
 use yoloo_core::darknet::{DarknetModel, cfg::Cfg, cfg::Layer};

@@ -13,9 +13,8 @@
 //! images are compared on OpenCV's pixels (JPEG decoders differ by a few
 //! levels); the figures with yoloo's own JPEG decoding are printed too.
 
-
-use yoloo_testkit::parity;
 use yoloo_testkit::assets;
+use yoloo_testkit::parity;
 
 use std::process::Command;
 

@@ -4,9 +4,8 @@
 //! Needs Python with `onnxruntime` and `numpy` (`scripts/requirements-test.txt`);
 //! the interpreter is `$YOLOO_PYTHON`, else `python3`.
 
-
-use yoloo_testkit::onnx_runtime as ort;
 use yoloo_testkit::assets;
+use yoloo_testkit::onnx_runtime as ort;
 
 use yoloo_core::detector::DetectorConfig;
 use yoloo_core::image_io::{DecodeLimits, open_image};

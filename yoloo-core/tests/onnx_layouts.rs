@@ -5,7 +5,6 @@
 //! letterbox, decoding, NMS (or none) and boxes mapped back. And the
 //! models yoloo must refuse, with typed errors.
 
-
 use yoloo_testkit::graphs;
 
 use yoloo_core::detector::{DetectOptions, DetectorConfig};

@@ -18,11 +18,11 @@
 //! `openvino`) run the same tests on the libraries that
 //! `python3 scripts/fetch_assets.py --runtimes` puts in `runtimes/`.
 
-use yoloo_testkit::assets;
-use yoloo_testkit::parity::{self, Tolerance};
 use yoloo_core::darknet::DarknetModel;
 use yoloo_core::detector::{DetectOptions, DetectorConfig};
 use yoloo_core::{Backend, Detector, Labels, Precision, ResizeMode};
+use yoloo_testkit::assets;
+use yoloo_testkit::parity::{self, Tolerance};
 
 fn options(fixture: &serde_json::Value) -> impl Fn(f32) -> DetectOptions {
     assert_eq!(fixture["input_size"], 416);
@@ -182,8 +182,10 @@ fn compare_tiny(detector: &Detector, tol: Tolerance) -> parity::Report {
 
 /// yolov3-tiny on `backend` at `precision` against the fixture.
 fn yolov3_tiny(backend: Backend, precision: Precision, tol: Tolerance) {
-    let detector = tiny(backend, precision).unwrap_or_else(|e| panic!("{backend} {precision}: {e}"));
-    compare_tiny(&detector, tol).assert_ok(&format!("yolov3-tiny vs OpenCV, {backend} {precision}"), 12);
+    let detector =
+        tiny(backend, precision).unwrap_or_else(|e| panic!("{backend} {precision}: {e}"));
+    compare_tiny(&detector, tol)
+        .assert_ok(&format!("yolov3-tiny vs OpenCV, {backend} {precision}"), 12);
 }
 
 fn yolov4_tiny(backend: Backend, precision: Precision, tol: Tolerance) {

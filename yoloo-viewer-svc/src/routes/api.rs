@@ -11,17 +11,22 @@ use yoloo_api::upload::UploadRefused;
 use yoloo_api::{ErrorBody, ErrorCode};
 use yoloo_server::ApiError;
 
+use crate::deletion;
 use crate::error::AppError;
 use crate::process;
 use crate::routes::errors::JsonError;
 use crate::routes::form::{self, read_uploads};
+use crate::routes::session::{Reader, Writer};
 use crate::state::SharedState;
 use crate::store::{Record, valid_id};
 
-/// `?cursor=&limit=`.
+/// `?class=&cursor=&limit=`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only records whose counts name one of these labels, comma-separated
+    /// (`dog,person`: either); empty or absent = every record.
+    pub class: Option<String>,
     /// Id of the last record of the previous page (its `next_cursor`).
     pub cursor: Option<String>,
     /// Page size, 1–100 (default `YOLOO_PAGE_SIZE`).
@@ -51,17 +56,20 @@ pub struct UploadForm {
     params(ListQuery),
     responses(
         (status = 200, body = ImagePage),
-        (status = 400, description = "`cursor` is not an image id", body = ErrorBody),
+        (status = 400, description = "`cursor` is not an image id, or `class` is not a list of labels", body = ErrorBody),
+        (status = 401, description = "Sign-in is on and the gallery is private: HTTP Basic needed", body = ErrorBody),
         (status = 503, description = "The record store is unavailable; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<SharedState>,
+    _reader: Reader,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<ImagePage>, JsonError> {
     let limit = q.limit.unwrap_or(state.config.page_size).clamp(1, 100);
     let cursor = form::cursor(q.cursor.as_deref())?;
-    let page = state.records.list(cursor, limit).await?;
+    let filter = form::class_filter(q.class.as_deref())?;
+    let page = state.records.list(&filter, cursor, limit).await?;
     Ok(Json(ImagePage {
         images: page.records,
         next_cursor: page.next_cursor,
@@ -80,6 +88,7 @@ pub async fn list(
 )]
 pub async fn get_one(
     State(state): State<SharedState>,
+    _reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Json<Record>, JsonError> {
     if !valid_id(&id) {
@@ -100,12 +109,15 @@ pub async fn get_one(
     responses(
         (status = 201, description = "Recorded; `Location` is the record's URL", body = Record),
         (status = 400, description = "Not a form, no image, more than one, or an empty file", body = ErrorBody),
+        (status = 401, description = "Sign-in is on: HTTP Basic needed", body = ErrorBody),
         UploadRefused,
+        (status = 429, description = "Too many wrong passwords from this address; see Retry-After", body = ErrorBody),
         (status = 503, description = "A store is unavailable (nothing was saved); see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn create(
     State(state): State<SharedState>,
+    Writer(user): Writer,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, JsonError> {
     // Before the body is read: waiting uploads hold neither body nor pixels.
@@ -123,7 +135,7 @@ pub async fn create(
         _ => return Err(ApiError::invalid("the API takes one image per request").into()),
     };
     let v = process::validate(&state, upload).await?;
-    let record = process::ingest(&state, v).await?;
+    let record = process::ingest(&state, v, user).await?;
     let location = format!("/api/images/{}", record.id);
     Ok((
         StatusCode::CREATED,
@@ -140,12 +152,14 @@ pub async fn create(
     params(("id" = String, Path, description = "The record's id (a ULID)")),
     responses(
         (status = 200, description = "The updated record (`done`, or still `failed` with the new error)", body = Record),
-        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 401, description = "Sign-in is on: HTTP Basic needed", body = ErrorBody),
+        (status = 404, description = "No such image (or deleted during the retry)", body = ErrorBody),
         (status = 503, description = "A store is unavailable; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn retry(
     State(state): State<SharedState>,
+    _writer: Writer,
     Path(id): Path<String>,
 ) -> Result<Json<Record>, JsonError> {
     if !valid_id(&id) {
@@ -153,4 +167,29 @@ pub async fn retry(
     }
     let _permit = state.upload_permit().await?;
     Ok(Json(process::retry(&state, &id).await?))
+}
+
+/// Deletes a record, then its images (an image that cannot be removed at
+/// once is retried later; the record is gone either way). A second delete
+/// of the same id answers 404.
+#[utoipa::path(
+    delete, path = "/api/images/{id}", tag = "images",
+    params(("id" = String, Path, description = "The record's id (a ULID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Sign-in is on: HTTP Basic needed", body = ErrorBody),
+        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 503, description = "The record store is unavailable (nothing was deleted); see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn delete(
+    State(state): State<SharedState>,
+    _writer: Writer,
+    Path(id): Path<String>,
+) -> Result<StatusCode, JsonError> {
+    if !valid_id(&id) {
+        return Err(AppError::NotFound(id).into());
+    }
+    deletion::delete(&state, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

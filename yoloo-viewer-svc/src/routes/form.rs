@@ -1,6 +1,6 @@
 //! Reading what a request sends, once for the pages and the API: the upload
 //! form (field `input_image`, the original PHP form's) and the gallery's
-//! `cursor`.
+//! `cursor` and `class` filter.
 
 use axum::extract::Multipart;
 use axum::extract::multipart::MultipartRejection;
@@ -10,7 +10,7 @@ use yoloo_server::body::{multipart_error, not_multipart};
 
 use crate::config::Config;
 use crate::process::Upload;
-use crate::store::valid_id;
+use crate::store::{ClassFilter, valid_id};
 
 /// The form field of the original PHP upload form.
 pub const FIELD: &str = "input_image";
@@ -68,4 +68,9 @@ pub fn cursor(cursor: Option<&str>) -> Result<Option<&str>, ApiError> {
         Some(c) if valid_id(c) => Ok(Some(c)),
         Some(_) => Err(ApiError::invalid("cursor is not an image id")),
     }
+}
+
+/// Reads `?class=dog,person` (empty = every record).
+pub fn class_filter(value: Option<&str>) -> Result<ClassFilter, ApiError> {
+    ClassFilter::parse(value).map_err(|why| ApiError::invalid(format!("class: {why}")))
 }
