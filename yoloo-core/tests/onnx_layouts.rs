@@ -154,7 +154,7 @@ fn outputs_that_fit_no_layout_are_refused_naming_their_shapes() {
         let err = Detector::from_onnx_proto(proto, None, config()).unwrap_err();
         let want: Vec<usize> = shape.iter().map(|&d| d as usize).collect();
         assert!(
-            matches!(&err, Error::UnknownLayout { shapes, .. } if shapes == &[want.clone()]),
+            matches!(&err, Error::UnknownLayout { shapes, .. } if shapes == std::slice::from_ref(&want)),
             "{err}"
         );
         let msg = err.to_string();

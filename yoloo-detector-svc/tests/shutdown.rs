@@ -88,8 +88,8 @@ async fn a_model_that_cannot_load_exits_nonzero_naming_the_file() {
 
 /// Start-up refuses an engine it cannot run, with the core's typed message.
 fn exits_nonzero_saying(args: &[&str], env: &[(&str, &str)], needles: &[&str]) {
-    let mut svc = spawn(args, env);
-    let code = svc.wait_exit(Duration::from_secs(60));
+    let mut svc = detector(args, env).spawn();
+    let code = svc.wait_exit(Duration::from_secs(60)).code();
     assert!(matches!(code, Some(c) if c != 0), "exit code {code:?}");
     let logs = svc.logs().join("\n");
     for n in needles {
