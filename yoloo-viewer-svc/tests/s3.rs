@@ -114,5 +114,31 @@ async fn s3_round_trip() {
     }
     // Nothing written to the local media folder.
     assert!(!dir.path().join("media").exists());
+
+    // Delete: the record and the three objects are gone.
+    let r = c
+        .delete(v.url(&format!("/api/images/{id}")))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 204);
+    for name in ["original.jpg", "annotated.jpg", "thumb.jpg"] {
+        let key = object_store::path::Path::from(format!("viewer/{id}/{name}"));
+        assert!(
+            matches!(
+                bucket.head(&key).await,
+                Err(object_store::Error::NotFound { .. })
+            ),
+            "{key} still in the bucket"
+        );
+    }
+    for url in ["original_url", "annotated_url", "thumbnail_url"] {
+        let u = rec[url].as_str().expect("url");
+        assert_eq!(get_status(&c, &v.url(u), url).await, 404);
+    }
+    assert_eq!(
+        get_status(&c, &v.url(&format!("/api/images/{id}")), "record").await,
+        404
+    );
     v.stop();
 }

@@ -193,3 +193,42 @@ pub async fn delete(
     deletion::delete(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Every class detected so far, with the objects counted over all `done`
+/// records (the counts hash), most first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassList {
+    /// `{"label": …, "count": …}`, most first.
+    pub classes: Vec<ClassCount>,
+}
+
+/// One class and its total.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassCount {
+    /// The label.
+    pub label: String,
+    /// Objects counted over all `done` records.
+    pub count: u64,
+}
+
+/// The classes detected so far, with their totals: what `?class=` can filter on.
+#[utoipa::path(
+    get, path = "/api/classes", tag = "images",
+    responses(
+        (status = 200, body = ClassList),
+        (status = 401, description = "Sign-in is on and the gallery is private: HTTP Basic needed", body = ErrorBody),
+        (status = 503, description = "The record store is unavailable; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn classes(
+    State(state): State<SharedState>,
+    _reader: Reader,
+) -> Result<Json<ClassList>, JsonError> {
+    let totals = state.records.class_totals().await?;
+    Ok(Json(ClassList {
+        classes: totals
+            .into_iter()
+            .map(|(label, count)| ClassCount { label, count })
+            .collect(),
+    }))
+}

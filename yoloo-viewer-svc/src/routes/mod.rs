@@ -32,7 +32,15 @@ pub const MULTIPART_OVERHEAD: usize = 64 * 1024;
         title = "yoloo-viewer-svc",
         description = "Upload photos, detect objects, browse the annotated results: the JSON API of the gallery (its pages are HTML at `/`)."
     ),
-    paths(api::list, api::create, api::get_one, api::delete, api::retry, health::readyz),
+    paths(
+        api::list,
+        api::create,
+        api::get_one,
+        api::delete,
+        api::retry,
+        api::classes,
+        health::readyz
+    ),
     tags((name = "images", description = "Uploaded images and their detections"))
 )]
 pub struct ApiDoc;
@@ -62,6 +70,7 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/images", get(api::list).post(api::create))
         .route("/api/images/{id}", get(api::get_one).delete(api::delete))
         .route("/api/images/{id}/retry", post(api::retry))
+        .route("/api/classes", get(api::classes))
         .route("/media/{*key}", get(media::get_media))
         .route("/static/{file}", get(media::get_static))
         .route("/favicon.ico", get(media::favicon))
