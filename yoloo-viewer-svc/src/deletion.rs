@@ -31,9 +31,7 @@ fn later_ms(state: &AppState) -> u64 {
 /// removed now are left queued for [`sweep_orphans`]; the record is gone
 /// either way.
 pub async fn delete(state: &AppState, id: &str) -> Result<(), AppError> {
-    let Some(record) = state.records.get(id).await? else {
-        return Err(AppError::NotFound(id.to_owned()));
-    };
+    let record = crate::process::find(state, id).await?;
     let keys = record_keys(&record);
     // Due only after a retry interval: the images are removed right below,
     // so a sweep running meanwhile does not race with this request.

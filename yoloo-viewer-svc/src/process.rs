@@ -271,12 +271,23 @@ pub async fn ingest(
     Ok(record)
 }
 
+/// The record with this id: `NotFound` for an id we could not have made,
+/// or one with no record.
+pub async fn find(state: &AppState, id: &str) -> Result<Record, AppError> {
+    if !crate::store::valid_id(id) {
+        return Err(AppError::NotFound(id.to_owned()));
+    }
+    state
+        .records
+        .get(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(id.to_owned()))
+}
+
 /// Detects again on a record's stored original. `Ok` carries the updated
 /// record (`done`, or still `failed` with the new error).
 pub async fn retry(state: &AppState, id: &str) -> Result<Record, AppError> {
-    let Some(mut record) = state.records.get(id).await? else {
-        return Err(AppError::NotFound(id.to_owned()));
-    };
+    let mut record = find(state, id).await?;
     if record.status == Status::Done {
         return Ok(record);
     }

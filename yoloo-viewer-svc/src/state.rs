@@ -123,10 +123,10 @@ impl Access {
 /// Logs what opening the record store did to the class index.
 pub fn log_backfill(backfill: Backfill) {
     match backfill {
-        Backfill::Done(n) => {
+        Backfill::Done(n) if n > 0 => {
             tracing::info!(records = n, "class index built for a store that had none");
         }
-        Backfill::NotNeeded | Backfill::Pending => {}
+        Backfill::Done(_) | Backfill::NotNeeded | Backfill::Pending => {}
     }
 }
 

@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use yoloo_testkit::http::{client, upload_api, viewer_form};
+use yoloo_testkit::http::{client, delete_status, upload_api, viewer_form};
 use yoloo_testkit::image_bytes;
 use yoloo_testkit::programs::free_port;
 use yoloo_testkit::service::start_viewer;
@@ -186,12 +186,10 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     assert!(page.contains(&format!("{base}/res/yoloo-test/{id}/annotated")));
 
     // Delete: three signed destroy calls, the images gone from Cloudinary.
-    let r = c
-        .delete(v.url(&format!("/api/images/{id}")))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
     let (destroyed, files) = {
         let mut g = fake.lock().expect("lock");
         (std::mem::take(&mut g.destroyed), g.files.clone())
@@ -214,12 +212,10 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     let rec: Value = upload_api(&c, &v, "bus.jpg", bus.clone()).await;
     let id = rec["id"].as_str().expect("id").to_owned();
     fake.lock().expect("lock").fail_destroys = 3;
-    let r = c
-        .delete(v.url(&format!("/api/images/{id}")))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
     let r = c
         .get(v.url(&format!("/api/images/{id}")))
         .send()

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use yoloo_testkit::http::{client, get_json, get_text, upload_api, viewer_form};
+use yoloo_testkit::http::{client, delete_status, get_json, get_text, upload_api, viewer_form};
 use yoloo_testkit::image_bytes;
 use yoloo_testkit::programs::free_port;
 use yoloo_testkit::service::{Service, start_detector_at, start_viewer};
@@ -176,12 +176,10 @@ async fn delete_during_an_in_flight_retry_leaves_nothing() {
         !retry.is_finished(),
         "the retry did not wait for the detector"
     );
-    let r = c
-        .delete(v.url(&format!("/api/images/{id}")))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
     detector.signal("CONT");
     let r = retry.await.expect("retry task");
     assert_eq!(r.status(), 404, "{}", r.text().await.unwrap_or_default());

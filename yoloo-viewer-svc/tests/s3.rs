@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use yoloo_testkit::http::{client, get_status, upload_api};
+use yoloo_testkit::http::{client, delete_status, get_status, upload_api};
 use yoloo_testkit::image_bytes;
 use yoloo_testkit::programs::{free_port, require_program};
 use yoloo_testkit::service::start_viewer;
@@ -116,12 +116,10 @@ async fn s3_round_trip() {
     assert!(!dir.path().join("media").exists());
 
     // Delete: the record and the three objects are gone.
-    let r = c
-        .delete(v.url(&format!("/api/images/{id}")))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
     for name in ["original.jpg", "annotated.jpg", "thumb.jpg"] {
         let key = object_store::path::Path::from(format!("viewer/{id}/{name}"));
         assert!(

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-use yoloo_testkit::http::{client, get_status, get_text, viewer_form};
+use yoloo_testkit::http::{client, delete_status, get_status, get_text, viewer_form};
 use yoloo_testkit::image_bytes;
 use yoloo_testkit::service::{Service, start_viewer, workspace_bin};
 
@@ -152,12 +152,10 @@ async fn sign_in_guards_writes() {
     );
 
     // Anonymous delete: 401 on the API; the pages send to the sign-in page.
-    let r = c
-        .delete(v.url(&format!("/api/images/{id}")))
-        .send()
-        .await
-        .expect("delete");
-    assert_eq!(r.status(), 401);
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        401
+    );
     let r = c
         .get(v.url(&format!("/images/{id}/delete")))
         .send()

@@ -12,13 +12,12 @@ use yoloo_api::{ErrorBody, ErrorCode};
 use yoloo_server::ApiError;
 
 use crate::deletion;
-use crate::error::AppError;
 use crate::process;
 use crate::routes::errors::JsonError;
 use crate::routes::form::{self, read_uploads};
 use crate::routes::session::{Reader, Writer};
 use crate::state::SharedState;
-use crate::store::{Record, valid_id};
+use crate::store::Record;
 
 /// `?class=&cursor=&limit=`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -91,13 +90,7 @@ pub async fn get_one(
     _reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Json<Record>, JsonError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
-    match state.records.get(&id).await? {
-        Some(r) => Ok(Json(r)),
-        None => Err(AppError::NotFound(id).into()),
-    }
+    Ok(Json(process::find(&state, &id).await?))
 }
 
 /// Uploads one image: checked, stored, detected, annotated, recorded. The
@@ -162,9 +155,6 @@ pub async fn retry(
     _writer: Writer,
     Path(id): Path<String>,
 ) -> Result<Json<Record>, JsonError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
     let _permit = state.upload_permit().await?;
     Ok(Json(process::retry(&state, &id).await?))
 }
@@ -187,9 +177,6 @@ pub async fn delete(
     _writer: Writer,
     Path(id): Path<String>,
 ) -> Result<StatusCode, JsonError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
     deletion::delete(&state, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

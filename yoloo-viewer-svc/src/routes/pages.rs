@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::deletion;
-use crate::error::AppError;
+
 use crate::process;
 use crate::routes::errors::{PageError, html};
 use crate::routes::form::{self, read_uploads};
 use crate::routes::session::{Nav, Reader, Writer};
 use crate::state::SharedState;
-use crate::store::{ClassFilter, Record, Status, valid_id};
+use crate::store::{ClassFilter, Record, Status};
 
 /// A flash message: fixed texts chosen by a code in the query string (no
 /// user text is ever reflected).
@@ -294,12 +294,7 @@ pub async fn detail(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
-    let Some(r) = state.records.get(&id).await? else {
-        return Err(AppError::NotFound(id).into());
-    };
+    let r = process::find(&state, &id).await?;
     let rows = r
         .detections
         .iter()
@@ -350,9 +345,6 @@ pub async fn retry(
     _writer: Writer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
     let _permit = state.upload_permit().await?;
     let r = process::retry(&state, &id).await?;
     let flash = if r.status == Status::Done {
@@ -382,12 +374,7 @@ pub async fn confirm_delete(
     writer: Writer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
-    let Some(r) = state.records.get(&id).await? else {
-        return Err(AppError::NotFound(id).into());
-    };
+    let r = process::find(&state, &id).await?;
     let page = DeletePage {
         nav: Some(writer.nav()),
         r,
@@ -402,9 +389,6 @@ pub async fn delete(
     _writer: Writer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
     deletion::delete(&state, &id).await?;
     let mut resp = Redirect::to("/?flash=deleted").into_response();
     resp.headers_mut().insert(

@@ -128,6 +128,17 @@ fn retry_after(wait: Duration) -> HeaderValue {
 
 impl IntoResponse for Denied {
     fn into_response(self) -> Response {
+        let mut r = self.answer();
+        // Refused before its body was read: the connection cannot carry
+        // another request, so say so (clients would reuse it otherwise).
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        r
+    }
+}
+
+impl Denied {
+    fn answer(self) -> Response {
         match self {
             Self::SignIn { next } => {
                 let to = format!(
@@ -219,13 +230,23 @@ impl FromRequestParts<SharedState> for Writer {
         let Some(access) = &state.access else {
             return Ok(Self(None));
         };
-        match identify(state, access, parts).await? {
-            Some(user) => Ok(Self(Some(user))),
-            None if is_page(parts) => Err(Denied::SignIn {
-                next: next_of(parts),
-            }),
-            None => Err(Denied::Unauthorized),
-        }
+        Ok(Self(Some(require_user(state, access, parts).await?)))
+    }
+}
+
+/// The signed-in user; without one, a page is sent to sign in and
+/// anything else refused.
+async fn require_user(
+    state: &SharedState,
+    access: &Access,
+    parts: &Parts,
+) -> Result<String, Denied> {
+    match identify(state, access, parts).await? {
+        Some(user) => Ok(user),
+        None if is_page(parts) => Err(Denied::SignIn {
+            next: next_of(parts),
+        }),
+        None => Err(Denied::Unauthorized),
     }
 }
 
@@ -249,15 +270,7 @@ impl FromRequestParts<SharedState> for Reader {
             // who to show in the header.
             session_user(access, &parts.headers)
         } else {
-            match identify(state, access, parts).await? {
-                Some(user) => Some(user),
-                None if is_page(parts) => {
-                    return Err(Denied::SignIn {
-                        next: next_of(parts),
-                    });
-                }
-                None => return Err(Denied::Unauthorized),
-            }
+            Some(require_user(state, access, parts).await?)
         };
         Ok(Self(Nav {
             enabled: true,
