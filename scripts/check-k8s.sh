@@ -10,8 +10,8 @@
 #   4. shows it can fail: every case in k8s/tests/must-fail must be refused,
 #      with the message in its `expect` file.
 #
-# Secrets: overlays are rendered from their committed .env.example, in a
-# temporary copy; a real .env is never read.
+# Secrets: overlays are rendered from their committed examples (.env.example,
+# users.example), in a temporary copy; a real .env or users file is never read.
 #
 # Usage: scripts/check-k8s.sh [DIR...]  (directories to check as overlays or
 # Dockerfile folders; default: all of the above)
@@ -43,9 +43,9 @@ done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r k8s "$work/k8s"
-find "$work/k8s" -name .env -delete
+find "$work/k8s" \( -name .env -o -name users \) -type f -delete
 while IFS= read -r example; do cp "$example" "${example%.example}"; done \
-  < <(find "$work/k8s" -name .env.example)
+  < <(find "$work/k8s" \( -name .env.example -o -name users.example \))
 
 checkov=("$venv/bin/checkov" --config-file "$root/k8s/checkov.yaml" --skip-download --compact --quiet)
 export ANSI_COLORS_DISABLED=1

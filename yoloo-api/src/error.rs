@@ -25,6 +25,9 @@ pub enum ErrorCode {
     NotFound,
     /// The body did not arrive within `YOLOO_BODY_TIMEOUT` (408).
     RequestTimeout,
+    /// Too many wrong passwords from this address: retry after
+    /// `Retry-After` seconds (429).
+    TooManyAttempts,
     /// The body is over `YOLOO_MAX_BODY_BYTES` (413).
     PayloadTooLarge,
     /// More files in one form than `YOLOO_MAX_FILES` (413).
@@ -65,6 +68,7 @@ impl ErrorCode {
             Self::PayloadTooLarge | Self::TooManyFiles => 413,
             Self::UnsupportedMediaType => 415,
             Self::UndecodableImage | Self::TooManyPixels => 422,
+            Self::TooManyAttempts => 429,
             Self::Overloaded
             | Self::NotReady
             | Self::RecordStoreUnavailable
@@ -107,6 +111,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::UndecodableImage => "undecodable_image",
             Self::TooManyPixels => "too_many_pixels",
+            Self::TooManyAttempts => "too_many_attempts",
             Self::Overloaded => "overloaded",
             Self::NotReady => "not_ready",
             Self::RecordStoreUnavailable => "record_store_unavailable",
@@ -171,6 +176,7 @@ mod tests {
             ErrorCode::UnsupportedMediaType,
             ErrorCode::UndecodableImage,
             ErrorCode::TooManyPixels,
+            ErrorCode::TooManyAttempts,
             ErrorCode::Overloaded,
             ErrorCode::NotReady,
             ErrorCode::RecordStoreUnavailable,

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -137,15 +137,14 @@ async fn accept_loop(
             .header_read_timeout(header);
     }
     let deadline = Deadline::new(timeouts.body);
-    let service = app.map_request(move |req: Request<Incoming>| deadline.wrap(req.map(Body::new)));
     let graceful = GracefulShutdown::new();
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             _ = closed.wait_for(|closed| *closed) => break,
         };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: not the listener's
                 // fault; wait a little instead of spinning (as axum::serve does).
@@ -155,10 +154,18 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
+        // The peer address reaches handlers as `ConnectInfo<SocketAddr>`
+        // (e.g. to limit wrong passwords per client), as with axum::serve's
+        // `into_make_service_with_connect_info`.
+        let service = app.clone().map_request(move |req: Request<Incoming>| {
+            let mut req = deadline.wrap(req.map(Body::new));
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
         let connection = builder
             .serve_connection_with_upgrades(
                 TokioIo::new(stream),
-                TowerToHyperService::new(service.clone()),
+                TowerToHyperService::new(service),
             )
             .into_owned();
         let connection = graceful.watch(connection);

@@ -9,26 +9,32 @@ pub enum Stop {
     Interrupt,
 }
 
-/// Resolves on SIGTERM or SIGINT.
-pub async fn signal() -> Stop {
+/// Resolves on SIGTERM or SIGINT. The SIGTERM handler is installed when
+/// this is called, not when the future is first polled: call it before the
+/// service announces its address, so a SIGTERM right after the announcement
+/// drains instead of killing the process. Call it inside the runtime.
+pub fn signal() -> impl std::future::Future<Output = Stop> + Send {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => tokio::select! {
-                _ = term.recv() => Stop::Terminate,
-                _ = tokio::signal::ctrl_c() => Stop::Interrupt,
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
-                let _ = tokio::signal::ctrl_c().await;
-                Stop::Interrupt
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        #[cfg(unix)]
+        {
+            match term {
+                Ok(mut term) => tokio::select! {
+                    _ = term.recv() => Stop::Terminate,
+                    _ = tokio::signal::ctrl_c() => Stop::Interrupt,
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+                    let _ = tokio::signal::ctrl_c().await;
+                    Stop::Interrupt
+                }
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        Stop::Interrupt
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            Stop::Interrupt
+        }
     }
 }

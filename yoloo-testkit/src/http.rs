@@ -56,6 +56,14 @@ pub async fn get_status(c: &reqwest::Client, url: &str, what: &str) -> reqwest::
     }
 }
 
+/// DELETEs `url` and returns the status.
+pub async fn delete_status(c: &reqwest::Client, url: &str) -> reqwest::StatusCode {
+    match c.delete(url).send().await {
+        Ok(r) => r.status(),
+        Err(e) => panic!("DELETE {url}: {e}"),
+    }
+}
+
 /// GETs `url` and returns its body as text, whatever the status.
 pub async fn get_text(c: &reqwest::Client, url: &str) -> String {
     let r = c.get(url).send().await.expect("GET");

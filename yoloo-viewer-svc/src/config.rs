@@ -110,9 +110,65 @@ pub struct Config {
     #[arg(long, env = "CLOUDINARY_FOLDER", default_value = "yoloo")]
     pub cloudinary_folder: String,
 
+    /// Seconds between attempts to remove images of deleted records that
+    /// could not be removed at once (at least 1).
+    #[arg(long, env = "YOLOO_ORPHAN_RETRY", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub orphan_retry: u64,
+
+    /// Sign-in for writes: a file of `user:<argon2 PHC hash>` lines (the
+    /// `hash-password` subcommand prints a hash). Unset = no sign-in.
+    #[arg(long, env = "YOLOO_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+
+    /// Key signing the session cookies (at least 32 bytes; the same on every
+    /// replica). Unset with sign-in on = a random key: sessions end at a restart.
+    #[arg(long, env = "YOLOO_SESSION_KEY", hide_env_values = true)]
+    pub session_key: Option<Secret>,
+
+    /// With sign-in on: may anyone browse the gallery (`true`), or only
+    /// signed-in users (`false`)?
+    #[arg(long, env = "YOLOO_PUBLIC_GALLERY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub public_gallery: bool,
+
+    /// A tool instead of the service.
+    #[command(subcommand)]
+    pub command: Option<Tool>,
+
     /// Lifecycle and logging (shared by the services).
     #[command(flatten)]
     pub server: ServerArgs,
+}
+
+/// Tools of the binary.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Tool {
+    /// Reads a password from stdin (one line) and prints its Argon2id hash
+    /// as a PHC string, for a `user:<hash>` line of `YOLOO_USERS_FILE`.
+    HashPassword,
+}
+
+/// A setting that is never shown (`Debug` prints `***`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(s.to_owned()))
+    }
 }
 
 impl Config {
@@ -135,6 +191,20 @@ impl Config {
             if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
                 *v = None;
             }
+        }
+        if self
+            .users_file
+            .as_deref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            self.users_file = None;
+        }
+        if self
+            .session_key
+            .as_ref()
+            .is_some_and(|k| k.expose().trim().is_empty())
+        {
+            self.session_key = None;
         }
         self
     }

@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
+pub mod annotate;
+pub mod auth;
 pub mod cloudinary;
 pub mod config;
+pub mod deletion;
 pub mod detect;
 pub mod error;
 pub mod process;
@@ -37,6 +40,7 @@ pub async fn serve(
         routes::router(state.clone()),
         state.config.server.client_timeouts(),
     )?;
+    let upkeep = tokio::spawn(deletion::upkeep(state.clone()));
     tracing::info!(
         detector = state.detector.kind(),
         records = state.records.kind(),
@@ -48,6 +52,7 @@ pub async fn serve(
         e = server.stopped() => return Err(anyhow::Error::new(e).context("the server failed")),
     };
     state.ready.store(false, Ordering::SeqCst);
+    upkeep.abort();
     server.shutdown(reason, state.config.server.drain()).await?;
     Ok(())
 }

@@ -3,7 +3,6 @@
 //! last; when that (or a store step) fails, every image stored for it is
 //! deleted again, so nothing is reported or kept that is not recorded.
 
-use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
@@ -12,18 +11,15 @@ use image::DynamicImage;
 use yoloo_api::upload::{decode_rejection, inspect};
 use yoloo_api::{Timings, counts, ms};
 use yoloo_core::Detection;
-use yoloo_core::draw::{DrawStyle, draw_detections};
 use yoloo_core::image_io::{DecodeLimits, decode_image};
 
-use crate::detect::Outcome;
+use crate::annotate;
+use crate::deletion;
 use crate::error::{AppError, BlobError, DetectError};
 use crate::state::AppState;
 use crate::store::blobs::{ext_for_mime, key_for};
 use crate::store::record::clean_filename;
-use crate::store::{BlobKind, Record, Status};
-
-/// Longest side of a gallery thumbnail.
-pub const THUMB_SIZE: u32 = 480;
+use crate::store::{BlobKind, Record, Status, Write};
 
 /// One file from a form.
 #[derive(Debug, Clone)]
@@ -140,23 +136,6 @@ enum Stage {
     Store(AppError),
 }
 
-/// Annotated JPEG and thumbnail JPEG, drawn on `image` itself (no copy when
-/// it is already RGB8, which every JPEG is).
-fn render(image: DynamicImage, outcome: &Outcome) -> Result<(Vec<u8>, Vec<u8>), image::ImageError> {
-    let dets: Vec<Detection> = outcome.detections.iter().map(Detection::from).collect();
-    let mut rgb = image.into_rgb8();
-    draw_detections(&mut rgb, &dets, &DrawStyle::default());
-    let annotated = DynamicImage::ImageRgb8(rgb);
-    let mut big = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut big), 88)
-        .encode_image(&annotated)?;
-    let thumb = annotated.thumbnail(THUMB_SIZE, THUMB_SIZE);
-    let mut small = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(Cursor::new(&mut small), 80)
-        .encode_image(&thumb)?;
-    Ok((big, small))
-}
-
 /// Detects, draws, stores the two derived images (their keys pushed to `stored`).
 async fn detect_and_store(
     state: &AppState,
@@ -174,8 +153,8 @@ async fn detect_and_store(
     // image back to draw on it (a clone only if something still shares it).
     let image = Arc::try_unwrap(image).unwrap_or_else(|shared| (*shared).clone());
     let start = Instant::now();
-    let o = outcome.clone();
-    let (big, small) = tokio::task::spawn_blocking(move || render(image, &o))
+    let dets: Vec<Detection> = outcome.detections.iter().map(Detection::from).collect();
+    let rendered = tokio::task::spawn_blocking(move || annotate::render(image, &dets))
         .await
         .map_err(|e| Stage::Store(AppError::Internal(e.to_string())))?
         .map_err(|e| {
@@ -185,9 +164,9 @@ async fn detect_and_store(
         })?;
     outcome.timings.annotate = Some(ms(start.elapsed()));
     let akey = key_for(&record.id, BlobKind::Annotated, "jpg");
-    let annotated_url = put(state, &akey, big.into(), stored).await?;
+    let annotated_url = put(state, &akey, rendered.annotated.into(), stored).await?;
     let tkey = key_for(&record.id, BlobKind::Thumbnail, "jpg");
-    let thumbnail_url = put(state, &tkey, small.into(), stored).await?;
+    let thumbnail_url = put(state, &tkey, rendered.thumbnail.into(), stored).await?;
     let counts = counts(outcome.detections.iter().map(|d| d.label.as_str()));
     let decode = record.timings_ms.as_ref().map_or(0.0, |t| t.decode);
     record.status = Status::Done;
@@ -219,9 +198,14 @@ async fn put(
     }
 }
 
-/// Stores, detects and records one validated upload. `Ok` means recorded
-/// (status `done`, or `failed` with the original kept for a retry).
-pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> {
+/// Stores, detects and records one validated upload, by `uploaded_by` (the
+/// signed-in user, if sign-in is on). `Ok` means recorded (status `done`, or
+/// `failed` with the original kept for a retry).
+pub async fn ingest(
+    state: &AppState,
+    v: Validated,
+    uploaded_by: Option<String>,
+) -> Result<Record, AppError> {
     // Decoded again when the pixels were dropped after validation (a form).
     let image = match v.image {
         Some(image) => image,
@@ -255,6 +239,7 @@ pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> 
         original_url,
         annotated_url: None,
         thumbnail_url: None,
+        uploaded_by,
     };
     match detect_and_store(state, &mut record, Arc::new(image), v.bytes, &mut stored).await {
         Ok(()) => {}
@@ -264,12 +249,12 @@ pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> 
             record.error = Some(e.to_string());
         }
         Err(Stage::Store(e)) => {
-            state.blobs.delete_all(&stored).await;
+            deletion::discard(state, &stored).await;
             return Err(e);
         }
     }
-    if let Err(e) = state.records.put(&record).await {
-        state.blobs.delete_all(&stored).await;
+    if let Err(e) = state.records.put(&record, Write::Create).await {
+        deletion::discard(state, &stored).await;
         return Err(e.into());
     }
     metrics::counter!("viewer_uploads_total", "status" => record.status.as_str()).increment(1);
@@ -277,12 +262,23 @@ pub async fn ingest(state: &AppState, v: Validated) -> Result<Record, AppError> 
     Ok(record)
 }
 
+/// The record with this id: `NotFound` for an id we could not have made,
+/// or one with no record.
+pub async fn find(state: &AppState, id: &str) -> Result<Record, AppError> {
+    if !crate::store::valid_id(id) {
+        return Err(AppError::NotFound(id.to_owned()));
+    }
+    state
+        .records
+        .get(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(id.to_owned()))
+}
+
 /// Detects again on a record's stored original. `Ok` carries the updated
 /// record (`done`, or still `failed` with the new error).
 pub async fn retry(state: &AppState, id: &str) -> Result<Record, AppError> {
-    let Some(mut record) = state.records.get(id).await? else {
-        return Err(AppError::NotFound(id.to_owned()));
-    };
+    let mut record = find(state, id).await?;
     if record.status == Status::Done {
         return Ok(record);
     }
@@ -299,14 +295,24 @@ pub async fn retry(state: &AppState, id: &str) -> Result<Record, AppError> {
             record.error = Some(e.to_string());
         }
         Err(Stage::Store(e)) => {
-            state.blobs.delete_all(&stored).await;
+            deletion::discard(state, &stored).await;
             return Err(e);
         }
     }
     record.updated_at = rfc3339(SystemTime::now());
-    if let Err(e) = state.records.put(&record).await {
-        state.blobs.delete_all(&stored).await;
-        return Err(e.into());
+    // Only if the record is still there: deleted meanwhile, the images made
+    // for it are removed again and the retry answers "no such image".
+    match state.records.put(&record, Write::Update).await {
+        Ok(true) => {}
+        Ok(false) => {
+            deletion::discard(state, &stored).await;
+            tracing::info!(id, "deleted during its retry; nothing kept");
+            return Err(AppError::NotFound(id.to_owned()));
+        }
+        Err(e) => {
+            deletion::discard(state, &stored).await;
+            return Err(e.into());
+        }
     }
     metrics::counter!("viewer_retries_total", "status" => record.status.as_str()).increment(1);
     Ok(record)

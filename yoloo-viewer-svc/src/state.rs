@@ -7,14 +7,15 @@ use std::time::Duration;
 use yoloo_api::client::DetectorClient;
 use yoloo_server::metrics::PrometheusHandle;
 
+use crate::auth::{AuthError, Throttle, Users};
 use crate::cloudinary::{Cloudinary, CloudinaryConfig};
 use crate::config::Config;
 use crate::detect::Backend;
 use crate::error::{AppError, BlobError, RecordError};
-use crate::store::Records;
 use crate::store::blobs::Blobs;
 use crate::store::records_redb::RedbRecords;
 use crate::store::records_redis::RedisRecords;
+use crate::store::{Backfill, Records};
 
 /// Why the service cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,9 @@ pub enum StartupError {
     /// The HTTP client.
     #[error("building the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
+    /// The users file.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     /// Inconsistent settings.
     #[error("configuration: {0}")]
     Config(String),
@@ -57,6 +61,72 @@ pub struct AppState {
     /// Uploads in progress (`YOLOO_UPLOAD_CONCURRENCY` permits): each one can
     /// hold a decoded image, so this is what bounds memory.
     pub uploads: tokio::sync::Semaphore,
+    /// Sign-in, when `YOLOO_USERS_FILE` is set.
+    pub access: Option<Access>,
+    /// The record store did not answer at start-up: its class index is
+    /// checked (and built if missing) by the upkeep task.
+    pub backfill_pending: AtomicBool,
+}
+
+/// Wrong passwords allowed per client address and minute.
+pub const WRONG_PASSWORDS_PER_MINUTE: usize = 5;
+
+/// Sign-in: who may write, the session cookies' key, the wrong-password limit.
+pub struct Access {
+    /// The users file.
+    pub users: Users,
+    /// Signs session cookies.
+    pub key: cookie::Key,
+    /// Wrong passwords per address.
+    pub throttle: Throttle,
+    /// May anyone browse?
+    pub public_gallery: bool,
+}
+
+impl Access {
+    /// From the configuration; `None` without `YOLOO_USERS_FILE`.
+    pub fn from_config(config: &Config) -> Result<Option<Self>, StartupError> {
+        let Some(path) = &config.users_file else {
+            return Ok(None);
+        };
+        let users = Users::load(path)?;
+        let key = match &config.session_key {
+            Some(k) if k.expose().len() >= 32 => cookie::Key::derive_from(k.expose().as_bytes()),
+            Some(_) => {
+                return Err(StartupError::Config(
+                    "YOLOO_SESSION_KEY must be at least 32 bytes (e.g. `openssl rand -base64 48`)"
+                        .into(),
+                ));
+            }
+            None => {
+                tracing::warn!(
+                    "YOLOO_SESSION_KEY is not set: a random key signs sessions, which end when this process does and do not work across replicas"
+                );
+                cookie::Key::generate()
+            }
+        };
+        tracing::info!(
+            users = users.len(),
+            public_gallery = config.public_gallery,
+            "sign-in is on for writes"
+        );
+        Ok(Some(Self {
+            users,
+            key,
+            throttle: Throttle::new(WRONG_PASSWORDS_PER_MINUTE, Duration::from_secs(60)),
+            public_gallery: config.public_gallery,
+        }))
+    }
+}
+
+/// Logs what opening the record store did to the class index.
+pub fn log_backfill(backfill: Backfill) {
+    match backfill {
+        Backfill::Done(n) if n > 0 => {
+            tracing::info!(records = n, "class index built for a store that had none");
+        }
+        Backfill::Done(_) | Backfill::NotNeeded | Backfill::Pending => {}
+    }
 }
 
 /// The viewer's HTTP client (rustls with *ring*) with an overall `timeout`.
@@ -86,11 +156,28 @@ impl AppState {
                 ))
             })?;
         let http = http_client(Duration::from_secs(30))?;
+        let access = Access::from_config(&config)?;
 
-        let records = match &config.redis_url {
-            Some(url) => Records::Redis(RedisRecords::connect(url, &config.redis_prefix)?),
-            None => Records::Redb(RedbRecords::open(&config.data_dir.join("records.redb"))?),
+        let (records, backfill) = match &config.redis_url {
+            Some(url) => {
+                let records = Records::Redis(RedisRecords::connect(url, &config.redis_prefix)?);
+                // Redis may be away at start-up: then the upkeep task builds
+                // the index once it answers.
+                let backfill = match records.backfill().await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "record store unavailable; class index checked later");
+                        Backfill::Pending
+                    }
+                };
+                (records, backfill)
+            }
+            None => {
+                let (records, backfill) = RedbRecords::open(&config.data_dir.join("records.redb"))?;
+                (Records::Redb(records), backfill)
+            }
         };
+        log_backfill(backfill);
 
         let cloudinary = match (
             &config.cloudinary_url,
@@ -182,6 +269,8 @@ impl AppState {
             ready: AtomicBool::new(true),
             csp,
             uploads: tokio::sync::Semaphore::new(upload_permits),
+            access,
+            backfill_pending: AtomicBool::new(backfill == Backfill::Pending),
         })
     }
 

@@ -1,6 +1,8 @@
 //! Browser test: Debian's chromium driven by npm `playwright-core`
-//! (`tests/browser/upload.mjs`) against the real service. The screenshot
-//! goes to `target/browser/viewer-detail.png` in the repository.
+//! (`tests/browser/upload.mjs`) against the real service with sign-in on:
+//! sign in, upload two photos, filter by a class chip, delete one through
+//! the confirmation page. Screenshots of each step go to
+//! `<target dir>/tmp/browser/`.
 //!
 //! Needs `node`, `/usr/bin/chromium` (or `YOLOO_CHROMIUM`) and
 //! `npm ci --prefix yoloo-viewer-svc/tests/browser` (scripts/test.sh runs
@@ -9,7 +11,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use yoloo_testkit::assets::{asset, root};
+use yoloo_testkit::image;
 use yoloo_testkit::programs::require_program;
 use yoloo_testkit::service::start_viewer;
 
@@ -44,14 +46,24 @@ fn upload_through_the_browser() {
         return;
     }
     let data = tempfile::tempdir().expect("tempdir");
-    let v = start_viewer(data.path(), &[]);
-    let shot = root().join("target/browser/viewer-detail.png");
-    let _ = std::fs::remove_file(&shot);
+    let password = "a browser's password";
+    let hash = yoloo_viewer_svc::auth::hash_password(password).expect("hash");
+    let users = data.path().join("users");
+    std::fs::write(&users, format!("ann:{hash}\n")).expect("users file");
+    let v = start_viewer(
+        &data.path().join("data"),
+        &[("YOLOO_USERS_FILE", users.display().to_string())],
+    );
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    let _ = std::fs::remove_dir_all(&shots);
     let out = Command::new(node)
         .arg(dir.join("upload.mjs"))
         .arg(&v.base)
-        .arg(asset("assets/images/bus.jpg"))
-        .arg(&shot)
+        .arg("ann")
+        .arg(password)
+        .arg(image("bus.jpg"))
+        .arg(image("grace_hopper.jpg"))
+        .arg(&shots)
         .env("YOLOO_CHROMIUM", &chromium)
         .output()
         .expect("run node");
@@ -63,6 +75,15 @@ fn upload_through_the_browser() {
         v.log_text()
     );
     eprintln!("{stdout}");
-    assert!(shot.is_file(), "no screenshot at {}", shot.display());
+    for name in [
+        "viewer-sign-in.png",
+        "viewer-detail.png",
+        "viewer-filtered.png",
+        "viewer-confirm-delete.png",
+        "viewer-deleted.png",
+    ] {
+        let shot = shots.join(name);
+        assert!(shot.is_file(), "no screenshot at {}", shot.display());
+    }
     v.stop();
 }

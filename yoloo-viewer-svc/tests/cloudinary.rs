@@ -9,7 +9,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use yoloo_testkit::http::{client, upload_api, viewer_form};
+use yoloo_testkit::http::{client, delete_status, upload_api, viewer_form};
 use yoloo_testkit::image_bytes;
 use yoloo_testkit::programs::free_port;
 use yoloo_testkit::service::start_viewer;
@@ -20,15 +20,25 @@ struct Fake {
     uploads: Vec<HashMap<String, String>>,
     files: HashMap<String, (Vec<u8>, String, String)>,
     destroyed: Vec<HashMap<String, String>>,
+    /// Destroy calls still to refuse with a 500 (Cloudinary having a bad moment).
+    fail_destroys: usize,
 }
 
 async fn destroy(State(fake): State<Shared>, body: axum::body::Bytes) -> axum::response::Response {
     let fields: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let mut g = fake.lock().expect("lock");
+    g.destroyed.push(fields.clone());
+    if g.fail_destroys > 0 {
+        g.fail_destroys -= 1;
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(json!({"error": {"message": "General Error"}})),
+        )
+            .into_response();
+    }
     if let Some(id) = fields.get("public_id") {
         g.files.remove(id);
     }
-    g.destroyed.push(fields);
     axum::Json(json!({"result": "ok"})).into_response()
 }
 
@@ -106,6 +116,7 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
             ),
             ("CLOUDINARY_API_BASE", base.clone()),
             ("CLOUDINARY_FOLDER", "yoloo-test".into()),
+            ("YOLOO_ORPHAN_RETRY", "1".into()),
         ],
     );
     let c = client();
@@ -173,6 +184,60 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
     );
     let page = page.text().await.expect("text");
     assert!(page.contains(&format!("{base}/res/yoloo-test/{id}/annotated")));
+
+    // Delete: three signed destroy calls, the images gone from Cloudinary.
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
+    let (destroyed, files) = {
+        let mut g = fake.lock().expect("lock");
+        (std::mem::take(&mut g.destroyed), g.files.clone())
+    };
+    let mut ids: Vec<&str> = destroyed.iter().map(|d| d["public_id"].as_str()).collect();
+    ids.sort_unstable();
+    let expect = [
+        format!("yoloo-test/{id}/annotated"),
+        format!("yoloo-test/{id}/original"),
+        format!("yoloo-test/{id}/thumb"),
+    ];
+    assert_eq!(ids, expect.iter().map(String::as_str).collect::<Vec<_>>());
+    for d in &destroyed {
+        assert_signed(d);
+    }
+    assert!(files.is_empty(), "{:?}", files.keys());
+
+    // Cloudinary refuses the first three destroy calls: the record is gone
+    // at once, the images are destroyed by the retries that follow.
+    let rec: Value = upload_api(&c, &v, "bus.jpg", bus.clone()).await;
+    let id = rec["id"].as_str().expect("id").to_owned();
+    fake.lock().expect("lock").fail_destroys = 3;
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
+    let r = c
+        .get(v.url(&format!("/api/images/{id}")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 404, "the record outlived a failed image delete");
+    assert_eq!(fake.lock().expect("lock").files.len(), 3);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !fake.lock().expect("lock").files.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queued images never destroyed:\n{}",
+            v.log_text()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let destroyed = std::mem::take(&mut fake.lock().expect("lock").destroyed);
+    assert!(destroyed.len() >= 6, "{destroyed:?}");
+    for d in &destroyed {
+        assert_signed(d);
+    }
+    assert!(v.log_text().contains("queued for a retry"));
     v.stop();
 
     // The record store is down (nothing listens on that Redis port): the
@@ -209,15 +274,20 @@ async fn signed_uploads_to_a_cloudinary_stand_in() {
         "images left on Cloudinary for an unrecorded upload"
     );
     for d in &destroyed {
-        assert_eq!(d["api_key"], "123456");
-        let expected = yoloo_viewer_svc::cloudinary::sign(
-            &[
-                ("public_id", &d["public_id"]),
-                ("timestamp", &d["timestamp"]),
-            ],
-            "s3cr3t",
-        );
-        assert_eq!(d["signature"], expected);
+        assert_signed(d);
     }
     v.stop();
+}
+
+/// A destroy call carries the API key and a valid signature.
+fn assert_signed(d: &HashMap<String, String>) {
+    assert_eq!(d["api_key"], "123456");
+    let expected = yoloo_viewer_svc::cloudinary::sign(
+        &[
+            ("public_id", &d["public_id"]),
+            ("timestamp", &d["timestamp"]),
+        ],
+        "s3cr3t",
+    );
+    assert_eq!(d["signature"], expected);
 }

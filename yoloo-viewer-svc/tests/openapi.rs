@@ -39,7 +39,9 @@ async fn the_json_api_has_an_openapi_document() {
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(params, ["cursor", "limit"]);
+    assert_eq!(params, ["class", "cursor", "limit"]);
+    assert!(paths["/api/images/{id}"]["delete"].is_object(), "no DELETE");
+    assert!(paths["/api/classes"]["get"].is_object(), "no /api/classes");
     let schemas = doc["components"]["schemas"].as_object().expect("schemas");
     for name in [
         "Record",

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use yoloo_testkit::http::{client, get_json, get_text, upload_api, viewer_form};
+use yoloo_testkit::http::{client, delete_status, get_json, get_text, upload_api, viewer_form};
 use yoloo_testkit::image_bytes;
 use yoloo_testkit::programs::free_port;
 use yoloo_testkit::service::{Service, start_detector_at, start_viewer};
@@ -144,4 +144,70 @@ async fn remote_detector_failures_and_retry() {
 
     v.stop();
     detector.kill();
+}
+
+/// Deleting a record while a retry of it is in flight leaves nothing half
+/// done: the detector (a real process) is stopped with SIGSTOP while it
+/// holds the retry's request, the record is deleted, the detector resumes;
+/// the retry then finds its record gone, answers 404 and removes the
+/// images it made — no record, no index entry, no count, no file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delete_during_an_in_flight_retry_leaves_nothing() {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let v = start_viewer(
+        dir.path(),
+        &[
+            ("DETECTOR_SVC_URL", format!("http://127.0.0.1:{port}")),
+            ("YOLOO_DETECTOR_TIMEOUT", "60".into()),
+            ("YOLOO_MODEL", "/nonexistent/model.cfg".into()),
+        ],
+    );
+    let c = client();
+    // No detector yet: the upload is kept as `failed`.
+    let rec: Value = upload_api(&c, &v, "bus.jpg", image_bytes("bus.jpg")).await;
+    assert_eq!(rec["status"], "failed", "{rec}");
+    let id = rec["id"].as_str().expect("id").to_owned();
+    let media = dir.path().join("media");
+    assert_eq!(yoloo_testkit::programs::files_under(&media).len(), 1);
+
+    let detector = start_detector_at(port);
+    detector.signal("STOP");
+    let url = v.url(&format!("/api/images/{id}/retry"));
+    let retry = tokio::spawn(async move { client().post(url).send().await.expect("retry") });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !retry.is_finished(),
+        "the retry did not wait for the detector"
+    );
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
+    detector.signal("CONT");
+    let r = retry.await.expect("retry task");
+    assert_eq!(r.status(), 404, "{}", r.text().await.unwrap_or_default());
+
+    assert_eq!(
+        c.get(v.url(&format!("/api/images/{id}")))
+            .send()
+            .await
+            .expect("get")
+            .status(),
+        404
+    );
+    let page: Value = get_json(&c, &v.url("/api/images")).await;
+    assert_eq!(page["images"], serde_json::json!([]));
+    let page: Value = get_json(&c, &v.url("/api/images?class=person")).await;
+    assert_eq!(page["images"], serde_json::json!([]));
+    let classes: Value = get_json(&c, &v.url("/api/classes")).await;
+    assert_eq!(classes["classes"], serde_json::json!([]));
+    let files = yoloo_testkit::programs::files_under(&media);
+    assert!(files.is_empty(), "left behind: {files:?}");
+    assert!(
+        v.log_text().contains("deleted during its retry"),
+        "{}",
+        v.log_text()
+    );
+    v.stop();
 }

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use yoloo_testkit::http::{client, get_status, upload_api};
+use yoloo_testkit::http::{client, delete_status, get_status, upload_api};
 use yoloo_testkit::image_bytes;
 use yoloo_testkit::programs::{free_port, require_program};
 use yoloo_testkit::service::start_viewer;
@@ -114,5 +114,29 @@ async fn s3_round_trip() {
     }
     // Nothing written to the local media folder.
     assert!(!dir.path().join("media").exists());
+
+    // Delete: the record and the three objects are gone.
+    assert_eq!(
+        delete_status(&c, &v.url(&format!("/api/images/{id}"))).await,
+        204
+    );
+    for name in ["original.jpg", "annotated.jpg", "thumb.jpg"] {
+        let key = object_store::path::Path::from(format!("viewer/{id}/{name}"));
+        assert!(
+            matches!(
+                bucket.head(&key).await,
+                Err(object_store::Error::NotFound { .. })
+            ),
+            "{key} still in the bucket"
+        );
+    }
+    for url in ["original_url", "annotated_url", "thumbnail_url"] {
+        let u = rec[url].as_str().expect("url");
+        assert_eq!(get_status(&c, &v.url(u), url).await, 404);
+    }
+    assert_eq!(
+        get_status(&c, &v.url(&format!("/api/images/{id}")), "record").await,
+        404
+    );
     v.stop();
 }

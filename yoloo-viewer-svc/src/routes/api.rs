@@ -11,20 +11,24 @@ use yoloo_api::upload::UploadRefused;
 use yoloo_api::{ErrorBody, ErrorCode};
 use yoloo_server::ApiError;
 
-use crate::error::AppError;
+use crate::deletion;
 use crate::process;
 use crate::routes::errors::JsonError;
 use crate::routes::form::{self, read_uploads};
+use crate::routes::session::{Reader, Writer};
 use crate::state::SharedState;
-use crate::store::{Record, valid_id};
+use crate::store::Record;
 
 /// The largest page `limit` takes.
 pub const MAX_PAGE: usize = 100;
 
-/// `?cursor=&limit=`.
+/// `?class=&cursor=&limit=`.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only records whose counts name one of these labels, comma-separated
+    /// (`dog,person`: either); empty or absent = every record.
+    pub class: Option<String>,
     /// Id of the last record of the previous page (its `next_cursor`): a
     /// ULID; empty means the first page.
     #[param(pattern = "^([0-7][0-9A-HJKMNP-TV-Z]{25})?$")]
@@ -58,12 +62,14 @@ pub struct UploadForm {
     params(ListQuery),
     responses(
         (status = 200, body = ImagePage),
-        (status = 400, description = "`cursor` is not an image id", body = ErrorBody),
+        (status = 400, description = "`cursor` is not an image id, or `class` is not a list of labels", body = ErrorBody),
+        (status = 401, description = "Sign-in is on and the gallery is private: HTTP Basic needed", body = ErrorBody),
         (status = 503, description = "The record store is unavailable; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn list(
     State(state): State<SharedState>,
+    _reader: Reader,
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<ImagePage>, JsonError> {
     let q = form::query(q)?;
@@ -75,7 +81,8 @@ pub async fn list(
         }
     };
     let cursor = form::cursor(q.cursor.as_deref())?;
-    let page = state.records.list(cursor, limit).await?;
+    let filter = form::class_filter(q.class.as_deref())?;
+    let page = state.records.list(&filter, cursor, limit).await?;
     Ok(Json(ImagePage {
         images: page.records,
         next_cursor: page.next_cursor,
@@ -94,15 +101,10 @@ pub async fn list(
 )]
 pub async fn get_one(
     State(state): State<SharedState>,
+    _reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Json<Record>, JsonError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
-    match state.records.get(&id).await? {
-        Some(r) => Ok(Json(r)),
-        None => Err(AppError::NotFound(id).into()),
-    }
+    Ok(Json(process::find(&state, &id).await?))
 }
 
 /// Uploads one image: checked, stored, detected, annotated, recorded. The
@@ -114,11 +116,17 @@ pub async fn get_one(
     responses(
         (status = 201, description = "Recorded; `Location` is the record's URL", body = Record),
         (status = 400, description = "Not a form, no image, more than one, or an empty file", body = ErrorBody),
+        (status = 401, description = "Sign-in is on: HTTP Basic needed", body = ErrorBody),
         UploadRefused,
+        (status = 429, description = "Too many wrong passwords from this address; see Retry-After", body = ErrorBody),
         (status = 503, description = "A store is unavailable (nothing was saved); see Retry-After", body = ErrorBody),
     )
 )]
-pub async fn create(State(state): State<SharedState>, req: Request) -> Result<Response, JsonError> {
+pub async fn create(
+    State(state): State<SharedState>,
+    Writer(user): Writer,
+    req: Request,
+) -> Result<Response, JsonError> {
     let req = form::refuse_declared(&state.config, req)?;
     // Before the body is read: waiting uploads hold neither body nor pixels.
     let _permit = state.upload_permit().await?;
@@ -135,7 +143,7 @@ pub async fn create(State(state): State<SharedState>, req: Request) -> Result<Re
         _ => return Err(ApiError::invalid("the API takes one image per request").into()),
     };
     let v = process::validate(&state, upload).await?;
-    let record = process::ingest(&state, v).await?;
+    let record = process::ingest(&state, v, user).await?;
     let location = format!("/api/images/{}", record.id);
     Ok((
         StatusCode::CREATED,
@@ -152,17 +160,77 @@ pub async fn create(State(state): State<SharedState>, req: Request) -> Result<Re
     params(("id" = String, Path, description = "The record's id (a ULID)")),
     responses(
         (status = 200, description = "The updated record (`done`, or still `failed` with the new error)", body = Record),
-        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 401, description = "Sign-in is on: HTTP Basic needed", body = ErrorBody),
+        (status = 404, description = "No such image (or deleted during the retry)", body = ErrorBody),
         (status = 503, description = "A store is unavailable; see Retry-After", body = ErrorBody),
     )
 )]
 pub async fn retry(
     State(state): State<SharedState>,
+    _writer: Writer,
     Path(id): Path<String>,
 ) -> Result<Json<Record>, JsonError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
     let _permit = state.upload_permit().await?;
     Ok(Json(process::retry(&state, &id).await?))
+}
+
+/// Deletes a record, then its images (an image that cannot be removed at
+/// once is retried later; the record is gone either way). A second delete
+/// of the same id answers 404.
+#[utoipa::path(
+    delete, path = "/api/images/{id}", tag = "images",
+    params(("id" = String, Path, description = "The record's id (a ULID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Sign-in is on: HTTP Basic needed", body = ErrorBody),
+        (status = 404, description = "No such image", body = ErrorBody),
+        (status = 503, description = "The record store is unavailable (nothing was deleted); see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn delete(
+    State(state): State<SharedState>,
+    _writer: Writer,
+    Path(id): Path<String>,
+) -> Result<StatusCode, JsonError> {
+    deletion::delete(&state, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every class detected so far, with the objects counted over all `done`
+/// records (the counts hash), most first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassList {
+    /// `{"label": …, "count": …}`, most first.
+    pub classes: Vec<ClassCount>,
+}
+
+/// One class and its total.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassCount {
+    /// The label.
+    pub label: String,
+    /// Objects counted over all `done` records.
+    pub count: u64,
+}
+
+/// The classes detected so far, with their totals: what `?class=` can filter on.
+#[utoipa::path(
+    get, path = "/api/classes", tag = "images",
+    responses(
+        (status = 200, body = ClassList),
+        (status = 401, description = "Sign-in is on and the gallery is private: HTTP Basic needed", body = ErrorBody),
+        (status = 503, description = "The record store is unavailable; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn classes(
+    State(state): State<SharedState>,
+    _reader: Reader,
+) -> Result<Json<ClassList>, JsonError> {
+    let totals = state.records.class_totals().await?;
+    Ok(Json(ClassList {
+        classes: totals
+            .into_iter()
+            .map(|(label, count)| ClassCount { label, count })
+            .collect(),
+    }))
 }

@@ -142,6 +142,7 @@ impl IntoResponse for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    nav: Option<crate::routes::session::Nav>,
     status: u16,
     reason: &'a str,
     code: &'a str,
@@ -163,6 +164,7 @@ pub fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response
 pub fn error_page(code: ErrorCode, message: &str) -> Response {
     let status = yoloo_server::error::status(code);
     let page = ErrorPage {
+        nav: None,
         status: status.as_u16(),
         reason: status.canonical_reason().unwrap_or("Error"),
         code: code.as_str(),

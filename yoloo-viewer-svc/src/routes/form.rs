@@ -1,6 +1,6 @@
 //! Reading what a request sends, once for the pages and the API: the upload
 //! form (field `input_image`, the original PHP form's), the gallery's
-//! `cursor`, and query strings.
+//! `cursor` and `class` filter, and query strings.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart, Query, Request};
@@ -10,7 +10,7 @@ use yoloo_server::body::{Reading, field_name, multipart_error, not_multipart};
 
 use crate::config::Config;
 use crate::process::Upload;
-use crate::store::valid_id;
+use crate::store::{ClassFilter, valid_id};
 
 /// The form field of the original PHP upload form.
 pub const FIELD: &str = "input_image";
@@ -92,4 +92,9 @@ pub fn cursor(cursor: Option<&str>) -> Result<Option<&str>, ApiError> {
         Some(c) if valid_id(c) => Ok(Some(c)),
         Some(_) => Err(ApiError::invalid("cursor is not an image id")),
     }
+}
+
+/// Reads `?class=dog,person` (empty = every record).
+pub fn class_filter(value: Option<&str>) -> Result<ClassFilter, ApiError> {
+    ClassFilter::parse(value).map_err(|why| ApiError::invalid(format!("class: {why}")))
 }

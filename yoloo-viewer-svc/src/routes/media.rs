@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
 use crate::routes::errors::JsonError;
+use crate::routes::session::Reader;
 use crate::state::SharedState;
 use crate::store::blobs::mime_for_key;
 
@@ -17,6 +18,7 @@ const ICON: &str = include_str!("../../static/favicon.svg");
 /// Streams a stored image. Only keys of the generated shape are served.
 pub async fn get_media(
     State(state): State<SharedState>,
+    _reader: Reader,
     Path(key): Path<String>,
 ) -> Result<Response, JsonError> {
     let Some(mime) = mime_for_key(&key) else {

@@ -10,6 +10,7 @@ pub mod form;
 pub mod health;
 pub mod media;
 pub mod pages;
+pub mod session;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -29,7 +30,15 @@ use crate::state::SharedState;
         title = "yoloo-viewer-svc",
         description = "Upload photos, detect objects, browse the annotated results: the JSON API of the gallery (its pages are HTML at `/`)."
     ),
-    paths(api::list, api::create, api::get_one, api::retry, health::readyz),
+    paths(
+        api::list,
+        api::create,
+        api::get_one,
+        api::delete,
+        api::retry,
+        api::classes,
+        health::readyz
+    ),
     tags((name = "images", description = "Uploaded images and their detections"))
 )]
 pub struct ApiDoc;
@@ -42,9 +51,19 @@ pub fn router(state: SharedState) -> Router {
         .route("/upload", post(pages::upload))
         .route("/images/{id}", get(pages::detail))
         .route("/images/{id}/retry", post(pages::retry))
+        .route(
+            "/images/{id}/delete",
+            get(pages::confirm_delete).post(pages::delete),
+        )
+        .route(
+            "/sign-in",
+            get(session::sign_in_form).post(session::sign_in),
+        )
+        .route("/sign-out", post(session::sign_out))
         .route("/api/images", get(api::list).post(api::create))
-        .route("/api/images/{id}", get(api::get_one))
+        .route("/api/images/{id}", get(api::get_one).delete(api::delete))
         .route("/api/images/{id}/retry", post(api::retry))
+        .route("/api/classes", get(api::classes))
         .route("/media/{*key}", get(media::get_media))
         .route("/static/{file}", get(media::get_static))
         .route("/favicon.ico", get(media::favicon))

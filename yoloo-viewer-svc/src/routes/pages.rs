@@ -9,12 +9,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use crate::error::AppError;
+use crate::deletion;
+
 use crate::process;
 use crate::routes::errors::{PageError, html};
 use crate::routes::form::{self, read_uploads};
+use crate::routes::session::{Nav, Reader, Writer};
 use crate::state::SharedState;
-use crate::store::{Record, Status, valid_id};
+use crate::store::{ClassFilter, Record, Status};
 
 /// A flash message: fixed texts chosen by a code in the query string (no
 /// user text is ever reflected).
@@ -54,16 +56,47 @@ fn flash(code: Option<&str>, n: Option<u32>) -> Option<Flash> {
             kind: "success",
             text: "Retry succeeded: image processed.".into(),
         },
+        "deleted" => Flash {
+            kind: "success",
+            text: "Image deleted.".into(),
+        },
         _ => return None,
     })
 }
 
-/// `?flash=&n=&cursor=`.
+/// `?flash=&n=&cursor=&class=`.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
     flash: Option<String>,
     n: Option<u32>,
     cursor: Option<String>,
+    class: Option<String>,
+}
+
+/// A class chip: the label, a count, and the gallery filtered to it.
+pub struct Chip {
+    label: String,
+    n: u64,
+    href: String,
+    active: bool,
+}
+
+/// `/?class=…` for these labels (URL-encoded).
+fn class_href(labels: &[&str]) -> String {
+    let value: String = url::form_urlencoded::byte_serialize(labels.join(",").as_bytes()).collect();
+    format!("/?class={value}")
+}
+
+fn chips<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>, filter: &ClassFilter) -> Vec<Chip> {
+    counts
+        .into_iter()
+        .map(|(label, n)| Chip {
+            label: label.to_owned(),
+            n,
+            href: class_href(&[label]),
+            active: filter.labels().iter().any(|l| l == label),
+        })
+        .collect()
 }
 
 /// A gallery card.
@@ -71,6 +104,7 @@ pub struct Card {
     id: String,
     thumb: Option<String>,
     counts: String,
+    chips: Vec<Chip>,
     failed: bool,
     filename: String,
     iso: String,
@@ -94,9 +128,11 @@ pub fn ago(rfc3339: &str, now: SystemTime) -> String {
     }
 }
 
-fn card(r: &Record, now: SystemTime) -> Card {
+fn card(r: &Record, now: SystemTime, filter: &ClassFilter) -> Card {
+    let sorted = r.counts_sorted();
     Card {
         id: r.id.clone(),
+        chips: chips(sorted.iter().map(|(l, n)| (l.as_str(), *n as u64)), filter),
         thumb: r.thumbnail_url.clone(),
         counts: if r.status == Status::Failed {
             "processing failed".into()
@@ -115,10 +151,20 @@ fn card(r: &Record, now: SystemTime) -> Card {
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage {
+    nav: Option<Nav>,
     flash: Option<Flash>,
     cards: Vec<Card>,
-    next_cursor: Option<String>,
+    /// `/?cursor=…` of the next page, keeping the filter.
+    next_href: Option<String>,
+    /// The first page, keeping the filter.
+    first_href: String,
     first_page: bool,
+    /// Every class with its total: the filter bar.
+    classes: Vec<Chip>,
+    /// The labels filtered on (empty: all).
+    filter: Vec<String>,
+    /// Anonymous while sign-in is on: no upload form.
+    may_upload: bool,
     max_mb: String,
     max_files: usize,
 }
@@ -133,29 +179,60 @@ struct Row {
 #[derive(Template)]
 #[template(path = "detail.html")]
 struct DetailPage {
+    nav: Option<Nav>,
     flash: Option<Flash>,
     r: Record,
     failed: bool,
-    counts: Vec<(String, usize)>,
+    chips: Vec<Chip>,
     rows: Vec<Row>,
     timings: Vec<(&'static str, String)>,
     ago: String,
+    /// Retry and Delete are offered.
+    may_write: bool,
 }
 
-/// `/`: upload form and gallery.
+/// `/`: upload form, class bar and gallery; `?class=` filters it.
 pub async fn index(
     State(state): State<SharedState>,
+    Reader(nav): Reader,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let q = form::query(q)?;
     let cursor = form::cursor(q.cursor.as_deref())?;
-    let page = state.records.list(cursor, state.config.page_size).await?;
+    let filter = form::class_filter(q.class.as_deref())?;
+    let (page, totals) = tokio::join!(
+        state.records.list(&filter, cursor, state.config.page_size),
+        state.records.class_totals()
+    );
+    let (page, totals) = (page?, totals?);
     let now = SystemTime::now();
+    let keep = if filter.is_all() {
+        String::new()
+    } else {
+        let labels: Vec<&str> = filter.labels().iter().map(String::as_str).collect();
+        class_href(&labels).trim_start_matches("/?").to_owned()
+    };
+    let first_href = if keep.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/?{keep}")
+    };
     let body = IndexPage {
         flash: flash(q.flash.as_deref(), q.n),
-        cards: page.records.iter().map(|r| card(r, now)).collect(),
-        next_cursor: page.next_cursor,
+        cards: page.records.iter().map(|r| card(r, now, &filter)).collect(),
+        next_href: page.next_cursor.map(|c| {
+            if keep.is_empty() {
+                format!("/?cursor={c}")
+            } else {
+                format!("/?{keep}&cursor={c}")
+            }
+        }),
+        first_href,
         first_page: cursor.is_none(),
+        classes: chips(totals.iter().map(|(l, n)| (l.as_str(), *n)), &filter),
+        filter: filter.labels().to_vec(),
+        may_upload: !nav.enabled || nav.user.is_some(),
+        nav: Some(nav),
         max_mb: format!(
             "{:.0}",
             state.config.max_body_bytes as f64 / (1024.0 * 1024.0)
@@ -168,7 +245,11 @@ pub async fn index(
 
 /// `POST /upload`: one or more `input_image` files → 303 to the detail page
 /// (one file) or the gallery (several).
-pub async fn upload(State(state): State<SharedState>, req: Request) -> Result<Response, PageError> {
+pub async fn upload(
+    State(state): State<SharedState>,
+    Writer(user): Writer,
+    req: Request,
+) -> Result<Response, PageError> {
     let req = form::refuse_declared(&state.config, req)?;
     // Before the body is read: waiting uploads hold neither body nor pixels.
     let _permit = state.upload_permit().await?;
@@ -187,7 +268,7 @@ pub async fn upload(State(state): State<SharedState>, req: Request) -> Result<Re
     let n = valid.len();
     let mut records = Vec::with_capacity(n);
     for v in valid {
-        records.push(process::ingest(&state, v).await?);
+        records.push(process::ingest(&state, v, user.clone()).await?);
     }
     let any_failed = records.iter().any(|r| r.status == Status::Failed);
     let to = match records.as_slice() {
@@ -211,16 +292,12 @@ pub async fn upload(State(state): State<SharedState>, req: Request) -> Result<Re
 /// `/images/{id}`.
 pub async fn detail(
     State(state): State<SharedState>,
+    Reader(nav): Reader,
     Path(id): Path<String>,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, PageError> {
     let q = form::query(q)?;
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
-    let Some(r) = state.records.get(&id).await? else {
-        return Err(AppError::NotFound(id).into());
-    };
+    let r = process::find(&state, &id).await?;
     let rows = r
         .detections
         .iter()
@@ -245,10 +322,18 @@ pub async fn detail(
             ]
         })
         .unwrap_or_default();
+    let chips = chips(
+        r.counts_sorted()
+            .iter()
+            .map(|(l, n)| (l.as_str(), *n as u64)),
+        &ClassFilter::all(),
+    );
     let page = DetailPage {
+        may_write: !nav.enabled || nav.user.is_some(),
+        nav: Some(nav),
         flash: flash(q.flash.as_deref(), q.n),
         failed: r.status == Status::Failed,
-        counts: r.counts_sorted(),
+        chips,
         rows,
         timings,
         ago: ago(&r.created_at, SystemTime::now()),
@@ -260,11 +345,9 @@ pub async fn detail(
 /// `POST /images/{id}/retry` → 303 back to the detail page.
 pub async fn retry(
     State(state): State<SharedState>,
+    _writer: Writer,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
-    if !valid_id(&id) {
-        return Err(AppError::NotFound(id).into());
-    }
     let _permit = state.upload_permit().await?;
     let r = process::retry(&state, &id).await?;
     let flash = if r.status == Status::Done {
@@ -273,6 +356,44 @@ pub async fn retry(
         "failed"
     };
     let mut resp = Redirect::to(&format!("/images/{id}?flash={flash}")).into_response();
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "delete.html")]
+struct DeletePage {
+    nav: Option<Nav>,
+    r: Record,
+}
+
+/// `GET /images/{id}/delete`: "Delete this image?" — the confirmation
+/// step, a page of its own so it works without script.
+pub async fn confirm_delete(
+    State(state): State<SharedState>,
+    writer: Writer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let r = process::find(&state, &id).await?;
+    let page = DeletePage {
+        nav: Some(writer.nav()),
+        r,
+    };
+    Ok(html(StatusCode::OK, page.render()))
+}
+
+/// `POST /images/{id}/delete` (from the confirmation page) → 303 to the
+/// gallery.
+pub async fn delete(
+    State(state): State<SharedState>,
+    _writer: Writer,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    deletion::delete(&state, &id).await?;
+    let mut resp = Redirect::to("/?flash=deleted").into_response();
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),

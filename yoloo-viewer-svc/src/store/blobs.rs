@@ -12,7 +12,7 @@ use bytes::Bytes;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use super::record::{BlobKind, valid_id};
+use super::record::{BlobKind, Record, valid_id};
 use crate::cloudinary::Cloudinary;
 use crate::error::BlobError;
 
@@ -23,6 +23,16 @@ pub fn key_for(id: &str, kind: BlobKind, ext: &str) -> String {
         BlobKind::Annotated => format!("{id}/annotated.jpg"),
         BlobKind::Thumbnail => format!("{id}/thumb.jpg"),
     }
+}
+
+/// Every key a record's images may be stored under: the original, and the
+/// annotated image and thumbnail (whether or not they were made yet).
+pub fn record_keys(record: &Record) -> Vec<String> {
+    vec![
+        record.original_key.clone(),
+        key_for(&record.id, BlobKind::Annotated, "jpg"),
+        key_for(&record.id, BlobKind::Thumbnail, "jpg"),
+    ]
 }
 
 /// The file extension and MIME type of an accepted image format.
@@ -185,16 +195,6 @@ impl Blobs {
                 Err(e) => Err(e.into()),
             },
             Self::Cloudinary(c) => c.destroy(key).await,
-        }
-    }
-
-    /// Removes images, logging (not failing on) errors: used to clean up
-    /// after a failed request, where the request's own error matters more.
-    pub async fn delete_all(&self, keys: &[String]) {
-        for key in keys {
-            if let Err(e) = self.delete(key).await {
-                tracing::error!(key, error = %e, "could not delete an unrecorded image");
-            }
         }
     }
 

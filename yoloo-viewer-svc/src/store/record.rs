@@ -74,6 +74,10 @@ pub struct Record {
     pub annotated_url: Option<String>,
     /// Where the thumbnail is served.
     pub thumbnail_url: Option<String>,
+    /// Who uploaded it, when sign-in is on (`null` otherwise, and in records
+    /// written before sign-in existed).
+    #[serde(default)]
+    pub uploaded_by: Option<String>,
 }
 
 impl Record {
@@ -155,6 +159,83 @@ pub fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
+/// The longest class label a filter accepts, in bytes.
+pub const MAX_LABEL_BYTES: usize = 100;
+
+/// Labels a filter may name at once.
+pub const MAX_FILTER_LABELS: usize = 20;
+
+/// Which records a list shows: all, or those whose counts name any of the
+/// labels (`class=dog,person`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClassFilter {
+    labels: Vec<String>,
+}
+
+impl ClassFilter {
+    /// Every record.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Parses `dog,person`: comma-separated labels, trimmed, duplicates and
+    /// empty entries dropped (an empty value means no filter). `Err` says
+    /// why a value cannot be a filter.
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        let mut labels: Vec<String> = Vec::new();
+        for label in value.unwrap_or("").split(',').map(str::trim) {
+            if label.is_empty() || labels.iter().any(|l| l == label) {
+                continue;
+            }
+            if label.len() > MAX_LABEL_BYTES || label.chars().any(char::is_control) {
+                return Err(format!(
+                    "class labels are at most {MAX_LABEL_BYTES} bytes, without control characters"
+                ));
+            }
+            labels.push(label.to_owned());
+        }
+        if labels.len() > MAX_FILTER_LABELS {
+            return Err(format!("at most {MAX_FILTER_LABELS} classes at once"));
+        }
+        Ok(Self { labels })
+    }
+
+    /// The labels (none: every record).
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// No filter?
+    pub fn is_all(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The value for `?class=`.
+    pub fn query_value(&self) -> String {
+        self.labels.join(",")
+    }
+}
+
+/// Merges per-label id lists (each newest first) into one, newest first,
+/// without duplicates, cut at `limit + 1` (one more tells there is a next page).
+pub fn merge_newest(lists: Vec<Vec<String>>, limit: usize) -> Vec<String> {
+    let mut ids: Vec<String> = lists.into_iter().flatten().collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    ids.truncate(limit.saturating_add(1));
+    ids
+}
+
+/// Label → objects counted over all `done` records, most first.
+pub type ClassTotals = Vec<(String, u64)>;
+
+/// Sorts totals most first, then by label; drops zeroes.
+pub fn sorted_totals(mut totals: ClassTotals) -> ClassTotals {
+    totals.retain(|(_, n)| *n > 0);
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    totals
+}
+
 /// One page of records, newest first.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -162,4 +243,44 @@ pub struct Page {
     pub records: Vec<Record>,
     /// Pass as `cursor` for the next (older) page.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_parse_trim_and_dedupe() {
+        let f = ClassFilter::parse(Some(" dog,person,,dog ,traffic light")).expect("valid");
+        assert_eq!(f.labels(), ["dog", "person", "traffic light"]);
+        assert_eq!(f.query_value(), "dog,person,traffic light");
+        assert!(ClassFilter::parse(Some("")).expect("valid").is_all());
+        assert!(ClassFilter::parse(None).expect("valid").is_all());
+        assert!(ClassFilter::parse(Some("a\u{7}b")).is_err());
+        assert!(ClassFilter::parse(Some(&"x".repeat(MAX_LABEL_BYTES + 1))).is_err());
+        let many: Vec<String> = (0..=MAX_FILTER_LABELS).map(|i| format!("c{i}")).collect();
+        assert!(ClassFilter::parse(Some(&many.join(","))).is_err());
+    }
+
+    #[test]
+    fn merge_is_newest_first_without_duplicates() {
+        let a = vec!["05".to_owned(), "03".to_owned(), "01".to_owned()];
+        let b = vec!["04".to_owned(), "03".to_owned(), "02".to_owned()];
+        assert_eq!(merge_newest(vec![a, b], 3), ["05", "04", "03", "02"]);
+        assert!(merge_newest(Vec::new(), 3).is_empty());
+    }
+
+    #[test]
+    fn totals_most_first_without_zeroes() {
+        let t = sorted_totals(vec![
+            ("dog".into(), 2),
+            ("cat".into(), 0),
+            ("person".into(), 9),
+            ("bus".into(), 2),
+        ]);
+        assert_eq!(
+            t,
+            [("person".into(), 9), ("bus".into(), 2), ("dog".into(), 2)]
+        );
+    }
 }
