@@ -2,15 +2,22 @@
 //! the thumbnail encoded — on bus.jpg (810×1080) with its yolov3-tiny
 //! detections: `image_crate` is how it was done before (the `image` crate's
 //! encoder, one image after the other), `render` is today's
-//! (`annotate::render`: jpeg-encoder, both images at once). Both run in the
-//! same process, so the two figures compare.
+//! (`annotate::render`: jpeg-encoder in bands, the thumbnail beside it).
+//! Both run in the same process, so the two figures compare. The other rows
+//! are `render`'s parts, for the profile: drawing, the annotated image's
+//! banded encode, and the thumbnail made and encoded.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use yoloo_core::draw::{DrawStyle, draw_detections};
 use yoloo_core::image_io::{DecodeLimits, open_image};
 use yoloo_core::{Detection, Detector};
-use yoloo_viewer_svc::annotate::{render, render_with_image_crate};
+use yoloo_viewer_svc::annotate::{
+    ANNOTATED_QUALITY, THUMB_QUALITY, THUMB_SIZE, encode_jpeg, encode_jpeg_striped, render,
+    render_with_image_crate,
+};
+use yoloo_viewer_svc::thumbnail::thumbnail;
 
 fn bench(c: &mut Criterion) {
     let image =
@@ -28,6 +35,25 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("render", |b| {
         b.iter(|| render(black_box(image.clone()), black_box(&dets)).expect("encode"))
+    });
+    let rgb = image.to_rgb8();
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    group.bench_function("part_draw", |b| {
+        b.iter(|| {
+            let mut r = rgb.clone();
+            draw_detections(&mut r, black_box(&dets), &DrawStyle::default());
+            r
+        })
+    });
+    group.bench_function("part_annotated_encode", |b| {
+        b.iter(|| {
+            encode_jpeg_striped(black_box(&rgb), ANNOTATED_QUALITY, 4 * cores).expect("encode")
+        })
+    });
+    group.bench_function("part_thumbnail", |b| {
+        b.iter(|| {
+            encode_jpeg(&thumbnail(black_box(&rgb), THUMB_SIZE), THUMB_QUALITY).expect("encode")
+        })
     });
     group.finish();
 }

@@ -10,8 +10,11 @@
 
 use image::{DynamicImage, RgbImage};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+use rayon::prelude::*;
 use yoloo_core::Detection;
 use yoloo_core::draw::{DrawStyle, draw_detections};
+
+use crate::thumbnail::thumbnail;
 
 /// Longest side of a gallery thumbnail.
 pub const THUMB_SIZE: u32 = 480;
@@ -36,9 +39,6 @@ pub enum EncodeError {
     /// The encoder failed.
     #[error("JPEG encoding: {0}")]
     Jpeg(#[from] jpeg_encoder::EncodingError),
-    /// An encoding thread panicked.
-    #[error("a JPEG encoding thread failed")]
-    Thread,
     /// The bands' JPEGs did not have the expected layout.
     #[error("joining the JPEG bands: unexpected encoder output")]
     Splice,
@@ -56,17 +56,19 @@ pub struct Rendered {
 /// Encodes an RGB image as a baseline JPEG at `quality` (1–100), chroma
 /// not subsampled (4:4:4).
 pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, EncodeError> {
-    let too_large = || EncodeError::TooLarge {
-        width: img.width(),
-        height: img.height(),
-    };
-    let w = u16::try_from(img.width()).map_err(|_| too_large())?;
-    let h = u16::try_from(img.height()).map_err(|_| too_large())?;
+    encode_rgb(img.as_raw(), img.width(), img.height(), quality)
+}
+
+/// [`encode_jpeg`] of `width`×`height` RGB bytes.
+fn encode_rgb(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, EncodeError> {
+    let too_large = || EncodeError::TooLarge { width, height };
+    let w = u16::try_from(width).map_err(|_| too_large())?;
+    let h = u16::try_from(height).map_err(|_| too_large())?;
     // About a tenth of the raw size for photos at these qualities.
-    let mut out = Vec::with_capacity(img.as_raw().len() / 8);
+    let mut out = Vec::with_capacity(rgb.len() / 8);
     let mut encoder = Encoder::new(&mut out, quality);
     encoder.set_sampling_factor(SamplingFactor::F_1_1);
-    encoder.encode(img.as_raw(), w, h, ColorType::Rgb)?;
+    encoder.encode(rgb, w, h, ColorType::Rgb)?;
     Ok(out)
 }
 
@@ -74,8 +76,8 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, EncodeError> 
 const MCU: u32 = 8;
 
 /// The same JPEG as [`encode_jpeg`] (the same pixels once decoded), made
-/// `strips` horizontal bands at a time: each band is encoded on its own
-/// thread as a JPEG of its own, and their entropy-coded data is joined with
+/// `strips` horizontal bands at a time: each band is encoded as a JPEG of
+/// its own, in parallel on rayon's pool, and their entropy-coded data is joined with
 /// restart markers (`DRI`/`RSTn`, which reset the DC prediction exactly where
 /// each band's encoding started from zero) under one header with the full
 /// height. Falls back to one band when the image is too small to split.
@@ -93,25 +95,11 @@ pub fn encode_jpeg_striped(
         return encode_jpeg(img, quality);
     };
     let row_bytes = w as usize * 3;
-    let raw = img.as_raw();
-    let bands: Vec<&[u8]> = raw.chunks(band_rows as usize * row_bytes).collect();
-    let parts: Vec<Vec<u8>> = std::thread::scope(|s| {
-        let handles: Vec<_> = bands
-            .iter()
-            .map(|band| {
-                s.spawn(move || {
-                    let rows = (band.len() / row_bytes) as u32;
-                    let part =
-                        RgbImage::from_raw(w, rows, band.to_vec()).ok_or(EncodeError::Thread)?;
-                    encode_jpeg(&part, quality)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().map_err(|_| EncodeError::Thread)?)
-            .collect::<Result<_, _>>()
-    })?;
+    let parts: Vec<Vec<u8>> = img
+        .as_raw()
+        .par_chunks(band_rows as usize * row_bytes)
+        .map(|band| encode_rgb(band, w, (band.len() / row_bytes) as u32, quality))
+        .collect::<Result<_, _>>()?;
     join_bands(&parts, h, interval)
 }
 
@@ -177,32 +165,28 @@ fn join_bands(parts: &[Vec<u8>], height: u32, interval: u16) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-/// Threads for one annotated image: the cores this process may use (two
-/// bands at least, so the thumbnail's work overlaps the encoding).
+/// Bands for one annotated image: four per core this process may use, so
+/// that the cores stay evenly busy (bands of sky encode faster than bands of
+/// street) while the thumbnail is made beside them.
 fn bands() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8))
+    4 * std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16))
 }
 
 /// Draws `detections` on `image` (in place when it is RGB8 already, as
-/// every JPEG is), then encodes the annotated image in bands on other
-/// threads ([`encode_jpeg_striped`]) while this one makes and encodes the
-/// thumbnail.
+/// every JPEG is), then encodes the annotated image in bands
+/// ([`encode_jpeg_striped`]) while the thumbnail is made
+/// ([`thumbnail`]: the same pixels as `image`'s, faster) and encoded, all on
+/// rayon's pool.
 pub fn render(image: DynamicImage, detections: &[Detection]) -> Result<Rendered, EncodeError> {
     let mut rgb = image.into_rgb8();
     draw_detections(&mut rgb, detections, &DrawStyle::default());
-    let annotated = DynamicImage::ImageRgb8(rgb);
-    std::thread::scope(|s| {
-        let big = s.spawn(|| match &annotated {
-            DynamicImage::ImageRgb8(rgb) => encode_jpeg_striped(rgb, ANNOTATED_QUALITY, bands()),
-            other => encode_jpeg_striped(&other.to_rgb8(), ANNOTATED_QUALITY, bands()),
-        });
-        let thumb = annotated.thumbnail(THUMB_SIZE, THUMB_SIZE).into_rgb8();
-        let thumbnail = encode_jpeg(&thumb, THUMB_QUALITY)?;
-        let annotated = big.join().map_err(|_| EncodeError::Thread)??;
-        Ok(Rendered {
-            annotated,
-            thumbnail,
-        })
+    let (annotated, thumbnail) = rayon::join(
+        || encode_jpeg_striped(&rgb, ANNOTATED_QUALITY, bands()),
+        || encode_jpeg(&thumbnail(&rgb, THUMB_SIZE), THUMB_QUALITY),
+    );
+    Ok(Rendered {
+        annotated: annotated?,
+        thumbnail: thumbnail?,
     })
 }
 

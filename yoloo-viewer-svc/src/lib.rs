@@ -11,6 +11,7 @@ pub mod process;
 pub mod routes;
 pub mod state;
 pub mod store;
+pub mod thumbnail;
 
 use std::future::Future;
 use std::sync::Arc;

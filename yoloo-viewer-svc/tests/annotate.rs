@@ -2,12 +2,15 @@
 //! yolov3-tiny detections, the annotated image and thumbnail that
 //! `annotate::render` encodes (jpeg-encoder) are within 38 dB PSNR of what
 //! the `image` crate's encoder makes at the same quality, and have the same
-//! sizes.
+//! sizes; the thumbnail's pixels are exactly those of `image`'s own
+//! `thumbnail`, whatever the size.
 
-use image::RgbImage;
+use image::{DynamicImage, RgbImage};
+use proptest::prelude::*;
 use yoloo_core::Detector;
 use yoloo_core::image_io::{DecodeLimits, decode_image, open_image};
 use yoloo_viewer_svc::annotate::{THUMB_SIZE, render, render_with_image_crate};
+use yoloo_viewer_svc::thumbnail::thumbnail;
 
 /// Peak signal-to-noise ratio of two same-sized RGB images, in dB.
 fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
@@ -60,5 +63,40 @@ fn render_stays_within_38_db_of_the_image_crate_encoder() {
         );
         assert!(pa >= 38.0, "{name}: annotated PSNR {pa:.2} dB < 38");
         assert!(pt >= 38.0, "{name}: thumbnail PSNR {pt:.2} dB < 38");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Shrinking (whole-pixel blocks, the fast path), enlarging (left to
+    /// `image`), thin and square images, any content: the same bytes as
+    /// `DynamicImage::thumbnail`.
+    #[test]
+    fn thumbnail_is_the_image_crates_pixel_for_pixel(
+        width in 1u32..1400,
+        height in 1u32..1400,
+        max in 1u32..700,
+        seed in any::<u32>(),
+    ) {
+        let photo = RgbImage::from_fn(width, height, |x, y| {
+            let v = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503) ^ seed).rotate_left(x % 17);
+            image::Rgb([v as u8, (v >> 8) as u8, (v >> 16) as u8])
+        });
+        let ours = thumbnail(&photo, max);
+        let theirs = DynamicImage::ImageRgb8(photo).thumbnail(max, max).into_rgb8();
+        prop_assert_eq!(ours.dimensions(), theirs.dimensions());
+        prop_assert!(ours == theirs, "{}×{} at {}: pixels differ", width, height, max);
+    }
+}
+
+#[test]
+fn thumbnail_of_an_empty_image_is_the_image_crates() {
+    for (w, h) in [(0, 0), (0, 5), (7, 0)] {
+        let empty = RgbImage::new(w, h);
+        let theirs = DynamicImage::ImageRgb8(empty.clone())
+            .thumbnail(THUMB_SIZE, THUMB_SIZE)
+            .into_rgb8();
+        assert_eq!(thumbnail(&empty, THUMB_SIZE), theirs, "{w}×{h}");
     }
 }
