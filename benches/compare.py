@@ -91,10 +91,28 @@ class YolooError(RuntimeError):
 
 def yoloo(*argv):
     exe = os.path.join(TARGET, "release", "compare")
-    out = subprocess.run([exe] + [str(a) for a in argv], cwd=ROOT, capture_output=True, text=True)
+    # No backtrace in the error text: the notes quote its first line.
+    env = dict(os.environ, RUST_LIB_BACKTRACE="0")
+    out = subprocess.run([exe] + [str(a) for a in argv], cwd=ROOT, capture_output=True, text=True,
+                         env=env)
     if out.returncode != 0:
         raise YolooError("compare %s failed:\n%s" % (" ".join(map(str, argv)), out.stderr.strip()))
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def error_chain(text):
+    """The `Error: … Caused by: …` text of a failed run in one line, without a
+    backtrace."""
+    text = text.split("Stack backtrace:")[0]
+    parts = []
+    for line in text.splitlines()[1:]:
+        line = line.strip()
+        if not line or line == "Caused by:":
+            continue
+        line = line.removeprefix("Error: ")
+        head, _, rest = line.partition(": ")
+        parts.append(rest if head.isdigit() else line)
+    return ": ".join(parts) or text.strip()
 
 
 # --------------------------------------------------------------- statistics
@@ -623,8 +641,8 @@ class Bench:
                     y = yoloo("latency", *common, "--image", self.image_path, "--iters", iters,
                               "--warmup", warmup)
                 except YolooError as e:
-                    last = str(e).strip().splitlines()[-1]
-                    self.notes.append("%s, %s %s: not run: %s" % (name, backend, precision, last))
+                    why = error_chain(str(e))
+                    self.notes.append("%s, %s %s: not run: %s" % (name, backend, precision, why))
                     break
                 run = python_engine(backend, precision, path, threads)
                 peer = stats(time_calls(lambda: run(self.blob), iters, warmup)) if run else None
