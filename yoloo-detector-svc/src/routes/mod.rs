@@ -20,7 +20,7 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "yoloo-detector-svc",
-        description = "Object detection with Darknet YOLOv3 models (yoloo-core on tract). JSON, annotated images, and the DeepStack API."
+        description = "Object detection with YOLO models (Darknet YOLOv3/v4, Ultralytics, YOLOX) on tract, ONNX Runtime or OpenVINO. JSON, annotated images, and the DeepStack API."
     ),
     paths(
         detect::detect,
