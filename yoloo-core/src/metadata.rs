@@ -28,9 +28,12 @@ use py_literal::Value;
 
 use crate::{Error, Result};
 
-/// Deepest bracket nesting accepted in a literal: the parser recurses, and
-/// real metadata nests at most two levels.
-const MAX_DEPTH: usize = 32;
+/// Deepest bracket nesting accepted in a literal. Real metadata nests at
+/// most two levels; `py_literal`'s parser backtracks at every bracket (a
+/// `{` may open a dict or a set), so its time grows exponentially with the
+/// depth — eleven nested braces took over 10 s (found by fuzzing,
+/// `fuzz/fuzz_targets/model_metadata.rs`).
+const MAX_DEPTH: usize = 4;
 /// Most class ids a `names` literal may give (a hostile id must not make
 /// the parser allocate gigabytes of generic names).
 const MAX_CLASSES: u64 = 100_000;
@@ -130,9 +133,21 @@ fn literal(key: &str, expected: &str, value: &str) -> Result<Value> {
             format_args!("{} bytes of text", value.len()),
         ));
     }
-    let mut depth = 0usize;
+    // Brackets outside string literals only ('…' or "…", with escapes).
+    let (mut depth, mut quote, mut escaped) = (0usize, None, false);
     for c in value.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
         match c {
+            '\'' | '"' => quote = Some(c),
             '[' | '(' | '{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -282,6 +297,31 @@ fn parse_args_nms(value: &str) -> Result<Option<bool>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Inputs the fuzzer found taking over 10 s each: refused at once now.
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        for text in [
+            "{{{{{{{{{{{0}{0}",
+            "{0: {0: 'a', 1:{{{{{{{{{\t\x1f\x1f\x1f/",
+            "[[[[[0]]]]]",
+            "((((('a',),),),),)",
+        ] {
+            let e = parse_names(text).expect_err(text).to_string();
+            assert!(e.contains("nested over 4 deep"), "{text}: {e}");
+        }
+        // As deep as allowed still parses.
+        let e = parse_names("[['a'], [[['b']]]]")
+            .expect_err("not names")
+            .to_string();
+        assert!(e.contains("class names (strings)"), "{e}");
+        assert!(literal("args", "a dict", "{'a': [[[1]]]}").is_ok());
+        // Brackets inside names are text, not nesting.
+        assert_eq!(
+            parse_names(r#"{0: '[[[[[x', 1: "{{{{{\"(((((", 2: 'a\'((((('}"#).expect("names"),
+            ["[[[[[x", "{{{{{\"(((((", "a'((((("]
+        );
+    }
 
     #[test]
     fn names_as_ultralytics_writes_them() {
