@@ -28,6 +28,9 @@ pub const MAX_PAGE: usize = 100;
 pub struct ListQuery {
     /// Only records whose counts name one of these labels, comma-separated
     /// (`dog,person`: either); empty or absent = every record.
+    // The same rule as `ClassFilter::parse`; schemathesis holds the two
+    // together from both sides (valid values accepted, others refused).
+    #[param(pattern = r"^([^,\x00-\x1F\x7F-\x9F]{1,100}(,[^,\x00-\x1F\x7F-\x9F]{1,100}){0,19})?$")]
     pub class: Option<String>,
     /// Id of the last record of the previous page (its `next_cursor`): a
     /// ULID; empty means the first page.

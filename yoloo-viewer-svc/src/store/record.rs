@@ -159,8 +159,8 @@ pub fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
-/// The longest class label a filter accepts, in bytes.
-pub const MAX_LABEL_BYTES: usize = 100;
+/// The longest class label a filter accepts, in characters.
+pub const MAX_LABEL_CHARS: usize = 100;
 
 /// Labels a filter may name at once.
 pub const MAX_FILTER_LABELS: usize = 20;
@@ -178,24 +178,33 @@ impl ClassFilter {
         Self::default()
     }
 
-    /// Parses `dog,person`: comma-separated labels, trimmed, duplicates and
-    /// empty entries dropped (an empty value means no filter). `Err` says
+    /// Parses `dog,person`: up to [`MAX_FILTER_LABELS`] comma-separated
+    /// labels of 1 to [`MAX_LABEL_CHARS`] characters, none a control
+    /// character; each is trimmed and duplicates are dropped. An empty value
+    /// means no filter. Exactly the OpenAPI pattern of `class` (in
+    /// `routes/api.rs`); `Err` says
     /// why a value cannot be a filter.
     pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        let value = value.unwrap_or("");
         let mut labels: Vec<String> = Vec::new();
-        for label in value.unwrap_or("").split(',').map(str::trim) {
-            if label.is_empty() || labels.iter().any(|l| l == label) {
-                continue;
-            }
-            if label.len() > MAX_LABEL_BYTES || label.chars().any(char::is_control) {
+        if value.is_empty() {
+            return Ok(Self { labels });
+        }
+        let entries: Vec<&str> = value.split(',').collect();
+        if entries.len() > MAX_FILTER_LABELS {
+            return Err(format!("at most {MAX_FILTER_LABELS} classes at once"));
+        }
+        for entry in entries {
+            let chars = entry.chars().count();
+            if chars == 0 || chars > MAX_LABEL_CHARS || entry.chars().any(char::is_control) {
                 return Err(format!(
-                    "class labels are at most {MAX_LABEL_BYTES} bytes, without control characters"
+                    "class labels are 1 to {MAX_LABEL_CHARS} characters, without control characters, separated by single commas"
                 ));
             }
-            labels.push(label.to_owned());
-        }
-        if labels.len() > MAX_FILTER_LABELS {
-            return Err(format!("at most {MAX_FILTER_LABELS} classes at once"));
+            let label = entry.trim();
+            if !label.is_empty() && !labels.iter().any(|l| l == label) {
+                labels.push(label.to_owned());
+            }
         }
         Ok(Self { labels })
     }
@@ -251,13 +260,19 @@ mod tests {
 
     #[test]
     fn filters_parse_trim_and_dedupe() {
-        let f = ClassFilter::parse(Some(" dog,person,,dog ,traffic light")).expect("valid");
+        let f = ClassFilter::parse(Some(" dog,person, ,dog ,traffic light")).expect("valid");
         assert_eq!(f.labels(), ["dog", "person", "traffic light"]);
+        assert!(ClassFilter::parse(Some("dog,,person")).is_err());
+        assert!(ClassFilter::parse(Some("dog,")).is_err());
+        // Characters, not bytes: 100 four-byte characters are a label.
+        assert!(ClassFilter::parse(Some(&"😀".repeat(MAX_LABEL_CHARS))).is_ok());
+        let same: Vec<&str> = vec!["a"; MAX_FILTER_LABELS + 1];
+        assert!(ClassFilter::parse(Some(&same.join(","))).is_err());
         assert_eq!(f.query_value(), "dog,person,traffic light");
         assert!(ClassFilter::parse(Some("")).expect("valid").is_all());
         assert!(ClassFilter::parse(None).expect("valid").is_all());
         assert!(ClassFilter::parse(Some("a\u{7}b")).is_err());
-        assert!(ClassFilter::parse(Some(&"x".repeat(MAX_LABEL_BYTES + 1))).is_err());
+        assert!(ClassFilter::parse(Some(&"x".repeat(MAX_LABEL_CHARS + 1))).is_err());
         let many: Vec<String> = (0..=MAX_FILTER_LABELS).map(|i| format!("c{i}")).collect();
         assert!(ClassFilter::parse(Some(&many.join(","))).is_err());
     }
