@@ -36,10 +36,16 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked -p yoloo-detector-svc \
  && cp target/release/yoloo-detector-svc /out/
 
+# The viewer encodes its JPEGs with libjpeg-turbo (feature `turbojpeg`),
+# built from the source the turbojpeg-sys crate vendors and linked statically:
+# the build needs cmake and nasm, the image nothing more.
 FROM sources AS build-viewer
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends cmake nasm \
+ && rm -rf /var/lib/apt/lists/*
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p yoloo-viewer-svc \
+    cargo build --release --locked -p yoloo-viewer-svc --features turbojpeg \
  && cp target/release/yoloo-viewer-svc /out/
 
 # ---- runtime: glibc + CA certificates, no shell, uid 65532 ------------------

@@ -7,7 +7,8 @@
 #      clients (detector service compatibility), moto and schemathesis (both
 #      services against their OpenAPI documents);
 #   3. the static checks of k8s/ and the Dockerfiles (scripts/check-k8s.sh);
-#   4. every Rust test, doc test and a one-iteration run of every benchmark.
+#   4. every Rust test, doc test and a one-iteration run of every benchmark,
+#      and the viewer's annotate tests again with its libjpeg-turbo encoder.
 # Tests run the real model, so everything is built optimised (--release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,11 @@ cargo test --release --workspace --locked "$@"
 if [[ -f ${CARGO_TARGET_DIR:-target}/tmp/rolling-update.md ]]; then cat "${CARGO_TARGET_DIR:-target}/tmp/rolling-update.md"; fi
 # Benchmarks compile and run once each (criterion's test mode): they cannot rot.
 cargo test --release --workspace --locked --benches "$@"
+# The viewer's libjpeg-turbo encoder (feature `turbojpeg`, what its image
+# ships; building it needs cmake and nasm): its quality tests, and its
+# benchmark run once.
+cargo test --release --workspace --locked --features yoloo-viewer-svc/turbojpeg \
+  --test annotate --bench annotate "$@"
 # The engine comparison (yoloo vs ONNX Runtime vs OpenCV) in its smoke mode,
 # two iterations per row, so the harness cannot rot; it keeps its own
 # virtualenv (benches/requirements.txt). Not a timed test: nothing is asserted on time.

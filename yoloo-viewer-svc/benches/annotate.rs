@@ -2,10 +2,16 @@
 //! the thumbnail encoded — on bus.jpg (810×1080) with its yolov3-tiny
 //! detections: `image_crate` is how it was done before (the `image` crate's
 //! encoder, one image after the other), `render` is today's
-//! (`annotate::render`: jpeg-encoder in bands, the thumbnail beside it).
-//! Both run in the same process, so the two figures compare. The other rows
-//! are `render`'s parts, for the profile: drawing, the annotated image's
-//! banded encode, and the thumbnail made and encoded.
+//! (`annotate::render`: libjpeg-turbo with the `turbojpeg` feature, else
+//! jpeg-encoder in bands; the thumbnail beside it). Both run in the same
+//! process, so the two figures compare; the group's name says which encoder
+//! `render` used. The other rows are `render`'s parts, for the profile:
+//! drawing, the annotated image's encode, and the thumbnail made and encoded.
+//!
+//! ```sh
+//! cargo bench --workspace --features yoloo-viewer-svc/turbojpeg --bench annotate
+//! cargo bench --workspace --bench annotate   # jpeg-encoder
+//! ```
 
 use std::hint::black_box;
 
@@ -14,7 +20,7 @@ use yoloo_core::draw::{DrawStyle, draw_detections};
 use yoloo_core::image_io::{DecodeLimits, open_image};
 use yoloo_core::{Detection, Detector};
 use yoloo_viewer_svc::annotate::{
-    ANNOTATED_QUALITY, THUMB_QUALITY, THUMB_SIZE, encode_jpeg, encode_jpeg_striped, render,
+    ENCODER, THUMB_QUALITY, THUMB_SIZE, encode_annotated, encode_jpeg, render,
     render_with_image_crate,
 };
 use yoloo_viewer_svc::thumbnail::thumbnail;
@@ -26,7 +32,7 @@ fn bench(c: &mut Criterion) {
         .build()
         .expect("model");
     let dets: Vec<Detection> = detector.detect(&image).expect("detect").detections;
-    let mut group = c.benchmark_group("annotate_bus_810x1080");
+    let mut group = c.benchmark_group(format!("annotate_bus_810x1080_{ENCODER}"));
     group.sample_size(30);
     group.bench_function("image_crate", |b| {
         b.iter(|| {
@@ -37,7 +43,6 @@ fn bench(c: &mut Criterion) {
         b.iter(|| render(black_box(image.clone()), black_box(&dets)).expect("encode"))
     });
     let rgb = image.to_rgb8();
-    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     group.bench_function("part_draw", |b| {
         b.iter(|| {
             let mut r = rgb.clone();
@@ -46,9 +51,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.bench_function("part_annotated_encode", |b| {
-        b.iter(|| {
-            encode_jpeg_striped(black_box(&rgb), ANNOTATED_QUALITY, 4 * cores).expect("encode")
-        })
+        b.iter(|| encode_annotated(black_box(&rgb)).expect("encode"))
     });
     group.bench_function("part_thumbnail", |b| {
         b.iter(|| {

@@ -1,7 +1,12 @@
 //! The "annotate" stage of an upload: boxes and captions drawn on the
 //! decoded image (yoloo-core's drawing), then two JPEGs — the annotated image
-//! and the gallery thumbnail — encoded at the same time, with
-//! [`jpeg_encoder`] (AVX2 code paths chosen at run time, scalar otherwise).
+//! and the gallery thumbnail — encoded at the same time.
+//!
+//! The encoder ([`ENCODER`]) is libjpeg-turbo with the `turbojpeg` feature
+//! (its SIMD code paths chosen at run time; the annotated image in one piece
+//! on one thread while the thumbnail is made on another), else
+//! [`jpeg_encoder`] (AVX2 paths chosen at run time, scalar otherwise; the
+//! annotated image in bands on every core, [`encode_jpeg_striped`]).
 //!
 //! Quality settings are today's (88 and 80, full-resolution chroma, 4:4:4,
 //! like the `image` crate's encoder used before); `tests/annotate.rs` checks the output
@@ -9,7 +14,6 @@
 //! times both side by side.
 
 use image::{DynamicImage, RgbImage};
-use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use rayon::prelude::*;
 use yoloo_core::Detection;
 use yoloo_core::draw::{DrawStyle, draw_detections};
@@ -36,9 +40,13 @@ pub enum EncodeError {
         /// Height in pixels.
         height: u32,
     },
-    /// The encoder failed.
+    /// jpeg-encoder failed.
     #[error("JPEG encoding: {0}")]
     Jpeg(#[from] jpeg_encoder::EncodingError),
+    /// libjpeg-turbo failed.
+    #[cfg(feature = "turbojpeg")]
+    #[error("JPEG encoding (libjpeg-turbo): {0}")]
+    Turbo(#[from] turbojpeg::Error),
     /// The bands' JPEGs did not have the expected layout.
     #[error("joining the JPEG bands: unexpected encoder output")]
     Splice,
@@ -59,17 +67,43 @@ pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, EncodeError> 
     encode_rgb(img.as_raw(), img.width(), img.height(), quality)
 }
 
+/// The JPEG encoder this build uses: `"libjpeg-turbo"` with the
+/// `turbojpeg` feature, else `"jpeg-encoder"`.
+pub const ENCODER: &str = if cfg!(feature = "turbojpeg") {
+    "libjpeg-turbo"
+} else {
+    "jpeg-encoder"
+};
+
 /// [`encode_jpeg`] of `width`×`height` RGB bytes.
 fn encode_rgb(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, EncodeError> {
     let too_large = || EncodeError::TooLarge { width, height };
     let w = u16::try_from(width).map_err(|_| too_large())?;
     let h = u16::try_from(height).map_err(|_| too_large())?;
-    // About a tenth of the raw size for photos at these qualities.
-    let mut out = Vec::with_capacity(rgb.len() / 8);
-    let mut encoder = Encoder::new(&mut out, quality);
-    encoder.set_sampling_factor(SamplingFactor::F_1_1);
-    encoder.encode(rgb, w, h, ColorType::Rgb)?;
-    Ok(out)
+    #[cfg(feature = "turbojpeg")]
+    {
+        let mut compressor = turbojpeg::Compressor::new()?;
+        compressor.set_quality(i32::from(quality.clamp(1, 100)))?;
+        compressor.set_subsamp(turbojpeg::Subsamp::None)?;
+        let image = turbojpeg::Image {
+            pixels: rgb,
+            width: usize::from(w),
+            pitch: usize::from(w) * 3,
+            height: usize::from(h),
+            format: turbojpeg::PixelFormat::RGB,
+        };
+        Ok(compressor.compress_to_vec(image)?)
+    }
+    #[cfg(not(feature = "turbojpeg"))]
+    {
+        use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
+        // About a tenth of the raw size for photos at these qualities.
+        let mut out = Vec::with_capacity(rgb.len() / 8);
+        let mut encoder = Encoder::new(&mut out, quality);
+        encoder.set_sampling_factor(SamplingFactor::F_1_1);
+        encoder.encode(rgb, w, h, ColorType::Rgb)?;
+        Ok(out)
+    }
 }
 
 /// Pixel rows of one MCU (the 8×8 block unit of a 4:4:4 JPEG).
@@ -165,23 +199,34 @@ fn join_bands(parts: &[Vec<u8>], height: u32, interval: u16) -> Result<Vec<u8>, 
     Ok(out)
 }
 
-/// Bands for one annotated image: four per core this process may use, so
-/// that the cores stay evenly busy (bands of sky encode faster than bands of
-/// street) while the thumbnail is made beside them.
+/// Bands for one annotated image. jpeg-encoder: four per core this
+/// process may use, so that the cores stay evenly busy (bands of sky encode
+/// faster than bands of street) while the thumbnail is made beside them.
+/// libjpeg-turbo: one — it encodes the annotated image in about the time the
+/// thumbnail takes to make on the other core.
 fn bands() -> usize {
+    if cfg!(feature = "turbojpeg") {
+        return 1;
+    }
     4 * std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16))
 }
 
+/// Encodes the full-size annotated image as [`render`] does (at
+/// [`ANNOTATED_QUALITY`], in bands with jpeg-encoder).
+pub fn encode_annotated(rgb: &RgbImage) -> Result<Vec<u8>, EncodeError> {
+    encode_jpeg_striped(rgb, ANNOTATED_QUALITY, bands())
+}
+
 /// Draws `detections` on `image` (in place when it is RGB8 already, as
-/// every JPEG is), then encodes the annotated image in bands
-/// ([`encode_jpeg_striped`]) while the thumbnail is made
+/// every JPEG is), then encodes the annotated image (in bands with
+/// jpeg-encoder, [`encode_jpeg_striped`]) while the thumbnail is made
 /// ([`thumbnail`]: the same pixels as `image`'s, faster) and encoded, all on
 /// rayon's pool.
 pub fn render(image: DynamicImage, detections: &[Detection]) -> Result<Rendered, EncodeError> {
     let mut rgb = image.into_rgb8();
     draw_detections(&mut rgb, detections, &DrawStyle::default());
     let (annotated, thumbnail) = rayon::join(
-        || encode_jpeg_striped(&rgb, ANNOTATED_QUALITY, bands()),
+        || encode_annotated(&rgb),
         || encode_jpeg(&thumbnail(&rgb, THUMB_SIZE), THUMB_QUALITY),
     );
     Ok(Rendered {
@@ -212,56 +257,4 @@ pub fn render_with_image_crate(
         annotated: big,
         thumbnail: small,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn decoded(jpeg: &[u8]) -> RgbImage {
-        image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
-            .expect("decodes")
-            .into_rgb8()
-    }
-
-    fn photo_like(w: u32, h: u32) -> RgbImage {
-        RgbImage::from_fn(w, h, |x, y| {
-            let v = (x * 7 + y * 13) ^ (x * y);
-            image::Rgb([
-                (v % 251) as u8,
-                ((x + 3 * y) % 256) as u8,
-                ((v >> 3) % 256) as u8,
-            ])
-        })
-    }
-
-    /// Banded or not, the same pixels: restart markers change how the
-    /// coefficients are coded, not which.
-    #[test]
-    fn bands_decode_to_the_same_pixels_as_one_piece() {
-        for (w, h, strips) in [
-            (810, 1080, 2),
-            (811, 1077, 3),
-            (64, 20, 4),
-            (33, 7, 2),
-            (16, 16, 8),
-        ] {
-            let img = photo_like(w, h);
-            let whole = decoded(&encode_jpeg(&img, 88).expect("encode"));
-            let banded = encode_jpeg_striped(&img, 88, strips).expect("banded");
-            assert_eq!(decoded(&banded), whole, "{w}×{h} in {strips}");
-        }
-    }
-
-    #[test]
-    fn too_large_for_jpeg_is_an_error() {
-        let img = RgbImage::new(70_000, 1);
-        assert!(matches!(
-            encode_jpeg(&img, 80),
-            Err(EncodeError::TooLarge {
-                width: 70_000,
-                height: 1
-            })
-        ));
-    }
 }

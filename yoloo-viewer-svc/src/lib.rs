@@ -46,6 +46,7 @@ pub async fn serve(
         detector = state.detector.kind(),
         records = state.records.kind(),
         images = %state.blobs.describe(),
+        jpeg_encoder = annotate::ENCODER,
         "serving"
     );
     let reason = tokio::select! {

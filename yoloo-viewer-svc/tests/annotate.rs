@@ -1,15 +1,20 @@
 //! The annotate stage keeps today's look: on real photos with their
 //! yolov3-tiny detections, the annotated image and thumbnail that
-//! `annotate::render` encodes (jpeg-encoder) are within 38 dB PSNR of what
+//! `annotate::render` encodes (libjpeg-turbo with the `turbojpeg` feature,
+//! else jpeg-encoder: run this file both ways) are within 38 dB PSNR of what
 //! the `image` crate's encoder makes at the same quality, and have the same
-//! sizes; the thumbnail's pixels are exactly those of `image`'s own
-//! `thumbnail`, whatever the size.
+//! sizes; a banded encode decodes to the pixels of a one-piece one; the
+//! thumbnail's pixels are exactly those of `image`'s own `thumbnail`,
+//! whatever the size.
 
 use image::{DynamicImage, RgbImage};
 use proptest::prelude::*;
 use yoloo_core::Detector;
 use yoloo_core::image_io::{DecodeLimits, decode_image, open_image};
-use yoloo_viewer_svc::annotate::{THUMB_SIZE, render, render_with_image_crate};
+use yoloo_viewer_svc::annotate::{
+    ENCODER, EncodeError, THUMB_SIZE, encode_jpeg, encode_jpeg_striped, render,
+    render_with_image_crate,
+};
 use yoloo_viewer_svc::thumbnail::thumbnail;
 
 /// Peak signal-to-noise ratio of two same-sized RGB images, in dB.
@@ -55,7 +60,7 @@ fn render_stays_within_38_db_of_the_image_crate_encoder() {
         assert!(nt.width().max(nt.height()) <= THUMB_SIZE, "{name}");
         let (pa, pt) = (psnr(&na, &oa), psnr(&nt, &ot));
         eprintln!(
-            "{name}: PSNR annotated {pa:.1} dB ({} vs {} bytes), thumbnail {pt:.1} dB ({} vs {} bytes)",
+            "{name} ({ENCODER}): PSNR annotated {pa:.1} dB ({} vs {} bytes), thumbnail {pt:.1} dB ({} vs {} bytes)",
             new.annotated.len(),
             old.annotated.len(),
             new.thumbnail.len(),
@@ -99,4 +104,45 @@ fn thumbnail_of_an_empty_image_is_the_image_crates() {
             .into_rgb8();
         assert_eq!(thumbnail(&empty, THUMB_SIZE), theirs, "{w}×{h}");
     }
+}
+
+fn photo_like(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let v = (x * 7 + y * 13) ^ (x * y);
+        image::Rgb([
+            (v % 251) as u8,
+            ((x + 3 * y) % 256) as u8,
+            ((v >> 3) % 256) as u8,
+        ])
+    })
+}
+
+/// Banded or not, the same pixels: restart markers change how the
+/// coefficients are coded, not which.
+#[test]
+fn bands_decode_to_the_same_pixels_as_one_piece() {
+    for (w, h, strips) in [
+        (810, 1080, 2),
+        (811, 1077, 3),
+        (64, 20, 4),
+        (33, 7, 2),
+        (16, 16, 8),
+    ] {
+        let img = photo_like(w, h);
+        let whole = decoded(&encode_jpeg(&img, 88).expect("encode"));
+        let banded = encode_jpeg_striped(&img, 88, strips).expect("banded");
+        assert_eq!(decoded(&banded), whole, "{w}×{h} in {strips} ({ENCODER})");
+    }
+}
+
+#[test]
+fn too_large_for_jpeg_is_an_error() {
+    let img = RgbImage::new(70_000, 1);
+    assert!(matches!(
+        encode_jpeg(&img, 80),
+        Err(EncodeError::TooLarge {
+            width: 70_000,
+            height: 1
+        })
+    ));
 }
