@@ -203,12 +203,16 @@ fn join_bands(parts: &[Vec<u8>], height: u32, interval: u16) -> Result<Vec<u8>, 
 /// process may use, so that the cores stay evenly busy (bands of sky encode
 /// faster than bands of street) while the thumbnail is made beside them.
 /// libjpeg-turbo: one — it encodes the annotated image in about the time the
-/// thumbnail takes to make on the other core.
+/// thumbnail takes to make on the other core. Worked out once: the core
+/// count reads the cgroup's CPU limits from files.
 fn bands() -> usize {
-    if cfg!(feature = "turbojpeg") {
-        return 1;
-    }
-    4 * std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16))
+    static BANDS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BANDS.get_or_init(|| {
+        if cfg!(feature = "turbojpeg") {
+            return 1;
+        }
+        4 * std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16))
+    })
 }
 
 /// Encodes the full-size annotated image as [`render`] does (at
