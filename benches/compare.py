@@ -144,6 +144,21 @@ def time_calls(fn, iters, warmup):
     return out
 
 
+def interleaved(ours, theirs, iters, warmup, rounds):
+    """Stats of `ours(n)` and `theirs(n, warmup)` (lists of ms), `iters`
+    samples each, taken in `rounds` alternating turns; `theirs` may be None."""
+    mine, peer = [], []
+    per = [iters // rounds + (i < iters % rounds) for i in range(rounds)]
+    for i, n in enumerate(k for k in per if k):
+        if i % 2:
+            mine += ours(n)
+        if theirs:
+            peer += theirs(n, warmup if i == 0 else 1)
+        if not i % 2:
+            mine += ours(n)
+    return stats(mine), (stats(peer) if theirs else None)
+
+
 def throughput_rounds(fns, rounds, per_round, warmup_rounds=1):
     """Images/s: len(fns) threads (each with its own engine instance) share
     per_round calls; one figure per round."""
@@ -632,34 +647,43 @@ class Bench:
             with open(os.path.join(ROOT, "yoloo-core", "tests", "fixtures", "opencv_reference.json")) as f:
                 fixture = json.load(f)
         thread_counts = (2,) if (self.args.quick or full) else (1, 2)
+        # yoloo and the Python peer take turns (a few iterations each) so that
+        # a slow spell of the host weighs on both sides of a ratio alike.
+        rounds = 1 if self.args.quick else 4
         for backend, precision in SETTINGS:
             path = int8 if precision == "int8" else onnx
             for threads in thread_counts:
                 common = ["--model", path, "--backend", backend, "--precision", precision,
                           "--threads", threads]
                 try:
-                    y = yoloo("latency", *common, "--image", self.image_path, "--iters", iters,
-                              "--warmup", warmup)
+                    yoloo("latency", *common, "--image", self.image_path, "--iters", 1, "--warmup", 0)
                 except YolooError as e:
                     why = error_chain(str(e))
                     self.notes.append("%s, %s %s: not run: %s" % (name, backend, precision, why))
                     break
                 run = python_engine(backend, precision, path, threads)
-                peer = stats(time_calls(lambda: run(self.blob), iters, warmup)) if run else None
+                y, peer = interleaved(
+                    lambda n: yoloo("latency", *common, "--image", self.image_path, "--iters", n,
+                                    "--warmup", warmup)["samples_ms"],
+                    (lambda n, w: time_calls(lambda: run(self.blob), n, w)) if run else None,
+                    iters, warmup, rounds)
                 row = {"model": name, "backend": backend, "precision": precision, "threads": threads,
-                       "yoloo": stats(y["samples_ms"]), "python": peer, "what": "inference"}
+                       "yoloo": y, "python": peer, "what": "inference"}
                 if threads == 2:
-                    p = yoloo("pipeline", *common, "--image", self.image_path, "--iters", iters,
-                              "--warmup", warmup)
-                    row["yoloo_pipeline"] = stats(p["samples_ms"])
-                    if run:
-                        cv2.setNumThreads(threads)
+                    cv2.setNumThreads(threads)
 
-                        def pipe():
-                            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-                            return raw_postprocess(run(blob_from(img)), anchors, img.shape[1], img.shape[0])
+                    def pipe():
+                        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+                        return raw_postprocess(run(blob_from(img)), anchors, img.shape[1], img.shape[0])
 
-                        row["python_pipeline"] = stats(time_calls(pipe, iters, warmup))
+                    yp, pp = interleaved(
+                        lambda n: yoloo("pipeline", *common, "--image", self.image_path, "--iters", n,
+                                        "--warmup", warmup)["samples_ms"],
+                        (lambda n, w: time_calls(pipe, n, w)) if run else None,
+                        iters, warmup, rounds)
+                    row["yoloo_pipeline"] = yp
+                    if pp:
+                        row["python_pipeline"] = pp
                     if fixture is not None:
                         d = yoloo("detections", *common, "--images", os.path.join(ROOT, "assets", "images"),
                                   "--names", ",".join(fixture["images"].keys()))
@@ -770,7 +794,8 @@ def fmt_ms(r):
 def fmt_fidelity(f):
     if not f:
         return "—"
-    return "%s IoU ≥ %.3f, |Δconf| ≤ %.3f, %d matched, %d lost, %d added, %d flips" % (
+    # `\|`: a bare bar would end the table cell.
+    return "%s IoU ≥ %.3f, \\|Δconf\\| ≤ %.3f, %d matched, %d lost, %d added, %d flips" % (
         "meets bar:" if f["meets_bar"] else "misses bar:", f["worst_iou"], f["worst_dconf"], f["matched"],
         f["lost"], f["added"], f["flips"])
 
