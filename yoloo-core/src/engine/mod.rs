@@ -219,11 +219,13 @@ impl fmt::Debug for dyn Engine {
     }
 }
 
-/// The backends `auto` tries for `precision`, fastest first, as measured by
-/// `benches/compare.py` (2 threads, yolov3-tiny): for fp32 ONNX Runtime
-/// then OpenVINO (level within noise on AVX2 and AVX-512 CPUs alike) then
-/// tract; for bf16 OpenVINO alone; for int8 OpenVINO, then ONNX Runtime,
-/// then tract. Backends not built in are left out.
+/// The backends `auto` tries for `precision`, in order, from what
+/// `benches/compare.py` measured (2 threads, yolov3-tiny). fp32: ONNX
+/// Runtime, then OpenVINO, then tract (the first two are level within noise
+/// on an AVX2 EPYC and an AVX-512 Xeon; on a Zen 4 OpenVINO took 0.86× ONNX
+/// Runtime's time in one run, and ONNX Runtime, the smaller library at
+/// 33 MiB against 88, stays first). bf16: OpenVINO alone. int8: OpenVINO,
+/// then ONNX Runtime, then tract. Backends not built in are left out.
 ///
 /// ```
 /// use yoloo_core::engine::{Backend, Precision, auto_order};
