@@ -39,7 +39,7 @@ struct Args {
     #[arg(long)]
     calibrate: Option<PathBuf>,
     /// Activation range selection: minmax, percentile[:P] or entropy.
-    #[arg(long, default_value = "percentile:99.99")]
+    #[arg(long, default_value = "minmax")]
     calibration: Calibration,
     /// Also keep the N most sensitive convolutions in float (a per-layer pass).
     #[arg(long, default_value_t = 0)]

@@ -472,7 +472,10 @@ fn prepare(cache: &Path, size: usize) -> Result<serde_json::Value> {
     let mut int8 = serde_json::Map::new();
     for key in ["yolov3-tiny", "yolov3"] {
         let fp32 = PathBuf::from(onnx[key].as_str().context("onnx path")?);
-        let path = cache.join(format!("{key}-{size}.int8.onnx"));
+        // The calibration method in the name: a new default makes a new file.
+        let options = QuantizeOptions::default();
+        let method = options.calibration.to_string().replace(' ', "");
+        let path = cache.join(format!("{key}-{size}.int8-{method}.onnx"));
         let stale = match (std::fs::metadata(&path), std::fs::metadata(&fp32)) {
             (Ok(q), Ok(f)) => q.modified()? < f.modified()?,
             _ => true,
@@ -485,8 +488,7 @@ fn prepare(cache: &Path, size: usize) -> Result<serde_json::Value> {
                 Backend::Tract
             };
             let engine = EngineConfig::new(backend, Precision::Fp32, 2, (size as u32, size as u32));
-            let (qdq, report) =
-                quantize_with_photos(&proto, &calibration, &engine, &QuantizeOptions::default())?;
+            let (qdq, report) = quantize_with_photos(&proto, &calibration, &engine, &options)?;
             eprintln!("{key}: {report}");
             darknet::write_onnx(&qdq, &path)?;
         }
