@@ -672,18 +672,23 @@ class Bench:
                 if threads == 2:
                     cv2.setNumThreads(threads)
 
-                    def pipe():
-                        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-                        return raw_postprocess(run(blob_from(img)), anchors, img.shape[1], img.shape[0])
+                    def pipe_of(engine):
+                        def pipe():
+                            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+                            return raw_postprocess(engine(blob_from(img)), anchors, img.shape[1], img.shape[0])
+
+                        return pipe
 
                     yp, pp = interleaved(
                         lambda n: yoloo("pipeline", *common, "--image", self.image_path, "--iters", n,
                                         "--warmup", warmup)["samples_ms"],
-                        (lambda n, w: time_calls(pipe, n, w)) if run else None,
+                        (lambda n, w: time_calls(pipe_of(run), n, w)) if run else None,
                         iters, warmup, rounds)
                     row["yoloo_pipeline"] = yp
                     if pp:
                         row["python_pipeline"] = pp
+                    self.engine_throughput(row, common, run and pipe_of, run, backend, precision, path,
+                                           full)
                     if fixture is not None:
                         d = yoloo("detections", *common, "--images", os.path.join(ROOT, "assets", "images"),
                                   "--names", ",".join(fixture["images"].keys()))
@@ -694,6 +699,39 @@ class Bench:
                 log("   %-12s %-22s %dT yoloo %.2f ms, python %s" % (
                     name, backend + " " + precision, threads, row["yoloo"]["median"],
                     "%.2f ms" % peer["median"] if peer else "—"))
+
+    def engine_throughput(self, row, common, pipe_of, run, backend, precision, path, full):
+        """JPEG → detections per second on both cores, best configuration
+        each side: yoloo one `detect_bytes` after another (2 threads) or
+        `detect_bytes_batch`; Python one 2-thread engine, or two Python
+        threads with a 1-thread engine each. The four take turns."""
+        import cv2
+
+        a = self.args
+        rounds, per_round = (1, 2) if a.quick else ((3, 4) if full else (5, 12))
+
+        def best(old, ips, config):
+            s = stats(ips)
+            s["config"] = config
+            return s if old is None or s["median"] > old["median"] else old
+
+        ours = theirs = None
+        for batch, workers in ((False, 1), (True, 2)):
+            y = yoloo("pipeline-throughput", *common, "--image", self.image_path, "--rounds", rounds,
+                      "--per-round", per_round, *(["--batch"] if batch else []))
+            ours = best(ours, y["rounds_ips"], "batch" if batch else "1×2")
+            if not pipe_of:
+                continue
+            cv2.setNumThreads(2 // workers)
+            engines = [run] if workers == 1 else [python_engine(backend, precision, path, 1)
+                                                  for _ in range(workers)]
+            theirs = best(theirs, throughput_rounds([pipe_of(e) for e in engines], rounds, per_round),
+                          "%d×%d" % (workers, 2 // workers))
+            del engines
+        cv2.setNumThreads(2)
+        row["yoloo_throughput"] = ours
+        if theirs:
+            row["python_throughput"] = theirs
 
     def preprocess(self):
         import cv2
@@ -822,6 +860,27 @@ def engines_table(rows):
     return "\n".join(out)
 
 
+def engines_throughput_table(rows):
+    """JPEG → detections per second, both cores, yoloo on each engine
+    beside that engine from Python (best configuration each)."""
+    rows = [r for r in rows if r.get("yoloo_throughput")]
+    if not rows:
+        return ""
+
+    def cell(r):
+        # `\[`: a bare [batch] would read as a link.
+        return "%s %s" % (fmt_ms(r), r"\[batch\]" if r["config"] == "batch" else "[%s]" % r["config"])
+
+    out = ["| model | engine, precision | yoloo images/s | Python images/s | yoloo/Python ↑ |",
+           "|---|---|---|---|---|"]
+    for r in rows:
+        y, p = r["yoloo_throughput"], r.get("python_throughput")
+        out.append("| %s | %s %s | %s | %s | %s |" % (
+            r["model"], r["backend"], r["precision"], cell(y), cell(p) if p else "—",
+            "%.2f×" % (y["median"] / p["median"]) if p else "—"))
+    return "\n".join(out)
+
+
 def engines_summary(rows):
     """The fastest yoloo setting meeting its fidelity bar, per model (2 threads)."""
     lines = []
@@ -927,7 +986,8 @@ def main():
     m = machine()
     md = [table(b.rows), ""]
     if b.engine_rows:
-        md += [engines_table(b.engine_rows), ""] + engines_summary(b.engine_rows) + [""]
+        md += [engines_table(b.engine_rows), "", engines_throughput_table(b.engine_rows), ""]
+        md += engines_summary(b.engine_rows) + [""]
     md.append("%s, %d cores; tract %s, ONNX Runtime %s, OpenVINO %s, OpenCV %s, numpy %s; commit %s%s."
               % (m["cpu"], m["cores"], m["tract"], m["onnxruntime"], m["openvino"], m["opencv"], m["numpy"],
                  m["commit"],
