@@ -149,12 +149,14 @@ def interleaved(ours, theirs, iters, warmup, rounds):
     samples each, taken in `rounds` alternating turns; `theirs` may be None."""
     mine, peer = [], []
     per = [iters // rounds + (i < iters % rounds) for i in range(rounds)]
+    # Ours first in the first round: a setting yoloo refuses fails before
+    # the peer is timed for nothing.
     for i, n in enumerate(k for k in per if k):
-        if i % 2:
+        if not i % 2:
             mine += ours(n)
         if theirs:
             peer += theirs(n, warmup if i == 0 else 1)
-        if not i % 2:
+        if i % 2:
             mine += ours(n)
     return stats(mine), (stats(peer) if theirs else None)
 
@@ -655,18 +657,18 @@ class Bench:
             for threads in thread_counts:
                 common = ["--model", path, "--backend", backend, "--precision", precision,
                           "--threads", threads]
+                run = python_engine(backend, precision, path, threads)
                 try:
-                    yoloo("latency", *common, "--image", self.image_path, "--iters", 1, "--warmup", 0)
+                    y, peer = interleaved(
+                        lambda n: yoloo("latency", *common, "--image", self.image_path, "--iters", n,
+                                        "--warmup", warmup)["samples_ms"],
+                        (lambda n, w: time_calls(lambda: run(self.blob), n, w)) if run else None,
+                        iters, warmup, rounds)
                 except YolooError as e:
                     why = error_chain(str(e))
                     self.notes.append("%s, %s %s: not run: %s" % (name, backend, precision, why))
+                    del run
                     break
-                run = python_engine(backend, precision, path, threads)
-                y, peer = interleaved(
-                    lambda n: yoloo("latency", *common, "--image", self.image_path, "--iters", n,
-                                    "--warmup", warmup)["samples_ms"],
-                    (lambda n, w: time_calls(lambda: run(self.blob), n, w)) if run else None,
-                    iters, warmup, rounds)
                 row = {"model": name, "backend": backend, "precision": precision, "threads": threads,
                        "yoloo": y, "python": peer, "what": "inference"}
                 if threads == 2:
