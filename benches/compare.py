@@ -161,6 +161,14 @@ def interleaved(ours, theirs, iters, warmup, rounds):
     return stats(mine), (stats(peer) if theirs else None)
 
 
+def best_of(old, ips, config):
+    """The stats of `ips` (images/s per round), tagged with `config`, if
+    their median beats `old`'s (or there is no `old`); else `old`."""
+    s = stats(ips)
+    s["config"] = config
+    return s if old is None or s["median"] > old["median"] else old
+
+
 def throughput_rounds(fns, rounds, per_round, warmup_rounds=1):
     """Images/s: len(fns) threads (each with its own engine instance) share
     per_round calls; one figure per round."""
@@ -444,6 +452,12 @@ class Bench:
             return 2, 1
         return (a.iters_full, 1) if full else (a.iters, 2)
 
+    def rounds(self, full):
+        """(rounds, calls per round) of a throughput row."""
+        if self.args.quick:
+            return 1, 2
+        return (3, 4) if full else (5, 12)
+
     def add(self, row, model, unit, results, better="lower"):
         self.rows.append({"row": row, "model": model, "unit": unit, "better": better,
                           "results": results})
@@ -509,16 +523,12 @@ class Bench:
         """Best of 1 image × 2 threads and 2 images × 1 thread, per engine."""
         import cv2
 
-        a = self.args
-        rounds, per_round = (1, 2) if a.quick else ((3, 4) if full else (5, 12))
+        rounds, per_round = self.rounds(full)
         configs = [(1, 2), (2, 1)]
         best = {}
 
         def keep(engine, cfg_name, ips):
-            s = stats(ips)
-            s["config"] = cfg_name
-            if engine not in best or s["median"] > best[engine]["median"]:
-                best[engine] = s
+            best[engine] = best_of(best.get(engine), ips, cfg_name)
 
         for workers, threads in configs:
             cname = "%d×%d" % (workers, threads)
@@ -588,17 +598,13 @@ class Bench:
         import cv2
         import numpy as np
 
-        a = self.args
-        rounds, per_round = (1, 2) if a.quick else ((3, 4) if full else (5, 12))
+        rounds, per_round = self.rounds(full)
         buf = np.frombuffer(self.jpeg, dtype=np.uint8)
         anchors = heads_anchors(cfg)
         best = {}
 
         def keep(engine, cfg_name, ips):
-            s = stats(ips)
-            s["config"] = cfg_name
-            if engine not in best or s["median"] > best[engine]["median"]:
-                best[engine] = s
+            best[engine] = best_of(best.get(engine), ips, cfg_name)
 
         for workers, threads in [(1, 2), (2, 1)]:
             cname = "%d×%d" % (workers, threads)
@@ -689,8 +695,7 @@ class Bench:
                     row["yoloo_pipeline"] = yp
                     if pp:
                         row["python_pipeline"] = pp
-                    self.engine_throughput(row, common, run and pipe_of, run, backend, precision, path,
-                                           full)
+                    self.engine_throughput(row, common, pipe_of, run, backend, precision, path, full)
                     if fixture is not None:
                         d = yoloo("detections", *common, "--images", os.path.join(ROOT, "assets", "images"),
                                   "--names", ",".join(fixture["images"].keys()))
@@ -705,29 +710,24 @@ class Bench:
     def engine_throughput(self, row, common, pipe_of, run, backend, precision, path, full):
         """JPEG → detections per second on both cores, best configuration
         each side: yoloo one `detect_bytes` after another (2 threads) or
-        `detect_bytes_batch`; Python one 2-thread engine, or two Python
-        threads with a 1-thread engine each. The four take turns."""
+        `detect_bytes_batch`; Python (when `run`, its 2-thread engine, is
+        not None) that engine, or two Python threads with a 1-thread engine
+        each. yoloo and Python alternate."""
         import cv2
 
-        a = self.args
-        rounds, per_round = (1, 2) if a.quick else ((3, 4) if full else (5, 12))
-
-        def best(old, ips, config):
-            s = stats(ips)
-            s["config"] = config
-            return s if old is None or s["median"] > old["median"] else old
+        rounds, per_round = self.rounds(full)
 
         ours = theirs = None
         for batch, workers in ((False, 1), (True, 2)):
             y = yoloo("pipeline-throughput", *common, "--image", self.image_path, "--rounds", rounds,
                       "--per-round", per_round, *(["--batch"] if batch else []))
-            ours = best(ours, y["rounds_ips"], "batch" if batch else "1×2")
-            if not pipe_of:
+            ours = best_of(ours, y["rounds_ips"], "batch" if batch else "1×2")
+            if not run:
                 continue
             cv2.setNumThreads(2 // workers)
             engines = [run] if workers == 1 else [python_engine(backend, precision, path, 1)
                                                   for _ in range(workers)]
-            theirs = best(theirs, throughput_rounds([pipe_of(e) for e in engines], rounds, per_round),
+            theirs = best_of(theirs, throughput_rounds([pipe_of(e) for e in engines], rounds, per_round),
                           "%d×%d" % (workers, 2 // workers))
             del engines
         cv2.setNumThreads(2)
